@@ -1,0 +1,350 @@
+//! User fns: bodies checked once at definition, calls unified with the signature.
+
+use std::collections::HashMap;
+
+use super::annot::{conform, AnnotationUse};
+use super::env::{Checker, Entry, FnCtx, ValueKind};
+use super::size::{AtomId, Size};
+use super::types::{Axis, Item, RunId, Tensor, Type};
+use crate::error::{Code, Diagnostic};
+use crate::ops::ArgRef;
+use crate::source::Span;
+use crate::syntax::ast::{Arg, Expr, FnDef, Ident};
+
+#[derive(Clone, Debug)]
+pub struct FnSig {
+    pub name: String,
+    pub params: Vec<(String, Type, Span)>,
+    pub ret: Type,
+    pub span: Span,
+}
+
+/// What a call bound each generic and run to.
+#[derive(Default)]
+struct Bindings {
+    generics: HashMap<u32, Axis>,
+    runs: HashMap<RunId, Vec<Item>>,
+}
+
+impl Checker<'_> {
+    pub fn fn_def(&mut self, def: &FnDef) {
+        if let Some(scope) = self.lookup_scope(&def.name.name) {
+            if scope == self.scopes.len() - 1
+                && matches!(self.lookup(&def.name.name), Some(Entry::Fn(_)))
+            {
+                self.report(
+                    Diagnostic::new(
+                        Code::Assign,
+                        def.name.span,
+                        format!("fn `{}` is defined twice", def.name.name),
+                    )
+                    .label(def.name.span, "redefined here"),
+                );
+                return;
+            }
+        }
+        self.push_scope();
+        let saved_runs = std::mem::take(&mut self.current_runs);
+        let mut params = Vec::new();
+        for p in &def.params {
+            let ty = self.annotation_type(&p.ty, AnnotationUse::Signature);
+            params.push((p.name.name.clone(), ty, p.ty.span));
+        }
+        let declared_ret = def
+            .ret
+            .as_ref()
+            .map(|r| (self.annotation(r, AnnotationUse::Signature), r.span));
+        for (p, (_, ty, _)) in def.params.iter().zip(&params) {
+            self.bind_name(&p.name, ty.clone(), ValueKind::Param);
+        }
+        let saved_ctx = self.fn_ctx.replace(FnCtx {
+            first_scope: self.scopes.len() - 1,
+            returns: Vec::new(),
+        });
+        let last = self.block(&def.body);
+        let ctx = std::mem::replace(&mut self.fn_ctx, saved_ctx);
+        let mut results: Vec<(Type, Span)> = ctx.map(|c| c.returns).unwrap_or_default();
+        match last {
+            Some(value) => results.push(value),
+            None if results.is_empty() => results.push((Type::Nothing, def.body.span)),
+            None => {}
+        }
+        let ret = match declared_ret {
+            Some((annot, span)) => {
+                let declared = self.annot_to_type(&annot, AnnotationUse::Signature, span);
+                for (ty, at) in results {
+                    self.match_annotation(&annot, ty, at, span);
+                }
+                declared
+            }
+            None => results.into_iter().next().map_or(Type::Nothing, |(t, _)| t),
+        };
+        self.current_runs = saved_runs;
+        self.pop_scope();
+        self.fns.push(FnSig {
+            name: def.name.name.clone(),
+            params,
+            ret,
+            span: def.name.span,
+        });
+        let id = self.fns.len() - 1;
+        self.define(&def.name.name, Entry::Fn(id));
+    }
+
+    pub fn call(
+        &mut self,
+        callee: &Ident,
+        receiver: Option<&Expr>,
+        args: &[Arg],
+        span: Span,
+    ) -> Type {
+        let mut refs: Vec<ArgRef> = Vec::with_capacity(args.len() + 1);
+        if let Some(r) = receiver {
+            refs.push(ArgRef {
+                name: None,
+                value: r,
+                span: r.span,
+            });
+        }
+        refs.extend(args.iter().map(|a| ArgRef {
+            name: a.name.as_ref().map(|n| n.name.as_str()),
+            value: &a.value,
+            span: a.span,
+        }));
+        match self.lookup(&callee.name) {
+            Some(Entry::Fn(id)) => {
+                let id = *id;
+                return self.call_fn(id, &refs, span);
+            }
+            Some(Entry::Value { .. }) | Some(Entry::Dim(_)) | Some(Entry::Generic(_)) => {
+                return self.fail(
+                    Diagnostic::new(
+                        Code::Arg,
+                        callee.span,
+                        format!("`{}` is not a fn", callee.name),
+                    )
+                    .label(callee.span, "not callable"),
+                );
+            }
+            None => {}
+        }
+        match crate::ops::check_builtin(self, &callee.name, &refs, span) {
+            Some(ty) => ty,
+            None => {
+                for a in &refs {
+                    self.expr(a.value);
+                }
+                let d = self.undefined(&callee.name, callee.span);
+                self.fail(d)
+            }
+        }
+    }
+
+    pub fn call_fn(&mut self, id: usize, args: &[ArgRef], span: Span) -> Type {
+        let types: Vec<Type> = args.iter().map(|a| self.expr(a.value)).collect();
+        self.call_fn_with(id, args, &types, span)
+    }
+
+    /// A call whose argument types are already known.
+    pub fn call_fn_with(&mut self, id: usize, args: &[ArgRef], types: &[Type], span: Span) -> Type {
+        let sig = self.fns[id].clone();
+        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
+            return self.fail(Diagnostic::new(
+                Code::Arg,
+                a.span,
+                format!("`{}` takes positional arguments only", sig.name),
+            ));
+        }
+        if args.len() != sig.params.len() {
+            return self.fail(
+                Diagnostic::new(
+                    Code::Arg,
+                    span,
+                    format!(
+                        "`{}` takes {} arguments, but {} were given",
+                        sig.name,
+                        sig.params.len(),
+                        args.len()
+                    ),
+                )
+                .label(span, format!("{} arguments", args.len()))
+                .label(sig.span, "defined here"),
+            );
+        }
+        if types.iter().any(|t| matches!(t, Type::Unknown)) {
+            return Type::Unknown;
+        }
+        match self.unify_call(&sig, types) {
+            Ok(bindings) => self.instantiate(&sig.ret, &bindings),
+            Err(i) => {
+                let (name, declared, pspan) = &sig.params[i];
+                let (got, want) = (self.show(&types[i]), self.show(declared));
+                self.fail(
+                    Diagnostic::new(
+                        Code::Call,
+                        span,
+                        format!("argument `{name}` of `{}` does not match its parameter: {got} vs {want}", sig.name),
+                    )
+                    .label(args[i].span, got)
+                    .label(*pspan, format!("parameter `{name}`: {want}")),
+                )
+            }
+        }
+    }
+
+    /// Unifies arguments with the signature; the index of the first argument that fails.
+    fn unify_call(&self, sig: &FnSig, types: &[Type]) -> Result<Bindings, usize> {
+        let mut b = Bindings::default();
+        for (i, ((_, param, _), arg)) in sig.params.iter().zip(types).enumerate() {
+            if !unify(param, arg, &mut b) {
+                return Err(i);
+            }
+        }
+        for (i, ((_, param, _), arg)) in sig.params.iter().zip(types).enumerate() {
+            let expected = self.instantiate(param, &b);
+            if conform(&super::annot::annot_of_type(&expected), arg).is_none()
+                && !weak_fits(&expected, arg)
+            {
+                return Err(i);
+            }
+        }
+        Ok(b)
+    }
+
+    /// Replaces generics and runs by what a call bound them to.
+    fn instantiate(&self, ty: &Type, b: &Bindings) -> Type {
+        match ty {
+            Type::Tensor(t) => {
+                let mut shape = Vec::with_capacity(t.shape.len());
+                for item in &t.shape {
+                    match item {
+                        Item::Run(r) => match b.runs.get(r) {
+                            Some(items) => shape.extend(items.iter().cloned()),
+                            None => shape.push(item.clone()),
+                        },
+                        Item::Axis(a) => shape.push(Item::Axis(instantiate_axis(a, b))),
+                    }
+                }
+                Type::Tensor(Tensor { shape, ..t.clone() })
+            }
+            Type::Tuple(parts) => {
+                Type::Tuple(parts.iter().map(|p| self.instantiate(p, b)).collect())
+            }
+            other => other.clone(),
+        }
+    }
+}
+
+fn instantiate_axis(a: &Axis, b: &Bindings) -> Axis {
+    if let Some(AtomId::Generic(g)) = a.size.as_atom() {
+        if let Some(bound) = b.generics.get(&g) {
+            return bound.clone();
+        }
+    }
+    let size = a
+        .size
+        .substitute(&mut |atom| match atom {
+            AtomId::Generic(g) => b.generics.get(&g).map(|ax| ax.size.clone()),
+            AtomId::RunProduct(r) => b.runs.get(&RunId(r)).and_then(|items| run_product(items)),
+            _ => None,
+        })
+        .unwrap_or_else(|_| a.size.clone());
+    Axis {
+        size,
+        name: a.name.clone(),
+    }
+}
+
+fn run_product(items: &[Item]) -> Option<Size> {
+    items.iter().try_fold(Size::constant(1), |acc, item| {
+        acc.mul(&item.axis()?.size).ok()
+    })
+}
+
+fn weak_fits(expected: &Type, arg: &Type) -> bool {
+    matches!((expected, arg), (Type::Tensor(e), Type::Tensor(a)) if a.weak && e.is_scalar() && a.is_scalar())
+}
+
+/// First pass: bind plain generics and runs from the argument.
+fn unify(param: &Type, arg: &Type, b: &mut Bindings) -> bool {
+    match (param, arg) {
+        (Type::Tuple(ps), Type::Tuple(as_)) if ps.len() == as_.len() => {
+            ps.iter().zip(as_).all(|(p, a)| unify(p, a, b))
+        }
+        (Type::Tensor(p), Type::Tensor(a)) => {
+            if p.dtype != a.dtype && !(a.weak && a.is_scalar()) {
+                return false;
+            }
+            let run_at = p.shape.iter().position(|i| matches!(i, Item::Run(_)));
+            let fixed = p.shape.len() - usize::from(run_at.is_some());
+            if a.shape.len() < fixed || (run_at.is_none() && a.shape.len() != fixed) {
+                return false;
+            }
+            let (prefix, suffix) = match run_at {
+                Some(r) => (r, p.shape.len() - r - 1),
+                None => (p.shape.len(), 0),
+            };
+            let tail = a.shape.len() - suffix;
+            let pairs = p.shape[..prefix].iter().zip(&a.shape[..prefix]).chain(
+                p.shape[p.shape.len() - suffix..]
+                    .iter()
+                    .zip(&a.shape[tail..]),
+            );
+            for (pi, ai) in pairs {
+                if !bind_axis(pi, ai, b) {
+                    return false;
+                }
+            }
+            if let Some(r) = run_at {
+                let Item::Run(run) = p.shape[r] else {
+                    return false;
+                };
+                let items = a.shape[prefix..tail].to_vec();
+                match b.runs.get(&run) {
+                    Some(bound) if !same_run(bound, &items) => return false,
+                    Some(_) => {}
+                    None => {
+                        b.runs.insert(run, items);
+                    }
+                }
+            }
+            true
+        }
+        _ => {
+            matches!(arg, Type::Unknown)
+                || std::mem::discriminant(param) == std::mem::discriminant(arg)
+        }
+    }
+}
+
+fn bind_axis(p: &Item, a: &Item, b: &mut Bindings) -> bool {
+    let (Item::Axis(p), Item::Axis(a)) = (p, a) else {
+        return p == a;
+    };
+    let Some(AtomId::Generic(g)) = p.size.as_atom() else {
+        return true; // checked after every generic is bound
+    };
+    match b.generics.get(&g) {
+        None => {
+            b.generics.insert(g, a.clone());
+            true
+        }
+        Some(bound) => {
+            bound.size == a.size
+                && match (&bound.name, &a.name) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => true,
+                }
+        }
+    }
+}
+
+fn same_run(a: &[Item], b: &[Item]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Item::Axis(p), Item::Axis(q)) => {
+                p.size == q.size && (p.name.is_none() || q.name.is_none() || p.name == q.name)
+            }
+            _ => x == y,
+        })
+}

@@ -1,0 +1,290 @@
+//! The command line of LANGUAGE.md section 8: `tsr check`, and the entry
+//! points of `run` and the REPL. Only this module and its children print.
+
+mod args;
+mod guard;
+
+use std::io::{self, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use self::args::{
+    distinct_dims, reject_file_before_command, Cli, ColorChoice, Command, FormatChoice, Options,
+};
+use self::guard::{install_quiet_panic_hook, on_large_stack};
+
+use crate::diagnostics::{self, FileReport, Format};
+use crate::error::{Code, Diagnostic, Severity};
+use crate::source::SourceFile;
+use crate::{check_source, CheckOptions};
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+
+/// Spans are `u32` byte offsets, so no larger source can be reported on.
+const MAX_SOURCE_BYTES: u64 = u32::MAX as u64;
+
+const STDIN_NAME: &str = "<stdin>";
+const SNIPPET_NAME: &str = "<-e>";
+
+/// Where reports go: `check` keeps stdout for machine-readable output,
+/// `run` keeps it for the program's own output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ReportingCommand {
+    Check,
+    Run,
+}
+
+/// What the command line asks for; a bare `tsr [FILE]` is a run.
+enum Task {
+    Check(Vec<PathBuf>),
+    Run {
+        file: Option<PathBuf>,
+        code: Option<String>,
+    },
+    Repl,
+}
+
+/// Parses the process's arguments and runs the command.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse().and_then(reject_file_before_command) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version go to stdout with exit 0; usage errors exit 2.
+            let _ = error.print();
+            return ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(EXIT_USAGE));
+        }
+    };
+    install_quiet_panic_hook();
+    let top = cli.options;
+    let (command, options) = match cli.command {
+        Some(Command::Check { files, options }) => (Task::Check(files), top.then(options)),
+        Some(Command::Run {
+            file,
+            code,
+            options,
+        }) => (Task::Run { file, code }, top.then(options)),
+        Some(Command::Repl { .. }) => (Task::Repl, top),
+        None => (
+            Task::Run {
+                file: cli.file,
+                code: None,
+            },
+            top,
+        ),
+    };
+    match command {
+        Task::Check(files) => check_command(&files, &options),
+        Task::Run {
+            code: Some(code), ..
+        } => run_source(Ok(Program::snippet(code)), &options),
+        Task::Run {
+            file: Some(file), ..
+        } => run_source(read_source(&file), &options),
+        // Only a bare `tsr` gets here: clap requires FILE or -e for `run`.
+        Task::Run { .. } if io::stdin().is_terminal() => repl(),
+        Task::Run { .. } => run_source(read_source(Path::new("-")), &options),
+        Task::Repl => repl(),
+    }
+}
+
+fn check_command(paths: &[PathBuf], options: &Options) -> ExitCode {
+    let mut reports = Vec::with_capacity(paths.len());
+    let mut unreadable = false;
+    for path in paths {
+        match read_source(path) {
+            Ok(program) => reports.push(check_program(program, options)),
+            Err(report) => {
+                unreadable = true;
+                reports.push(report);
+            }
+        }
+    }
+    emit(&reports, options, ReportingCommand::Check);
+    if unreadable {
+        ExitCode::from(EXIT_USAGE)
+    } else if fails(&reports, options) {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCode {
+    let program = match source {
+        Ok(program) => program,
+        Err(report) => {
+            emit(&[report], options, ReportingCommand::Run);
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let checked = check_program(program, options);
+    if fails(std::slice::from_ref(&checked), options) {
+        emit(
+            std::slice::from_ref(&checked),
+            options,
+            ReportingCommand::Run,
+        );
+        return ExitCode::from(EXIT_FAILURE);
+    }
+    evaluate(checked, options)
+}
+
+/// Evaluates a program that checked clean; it prints the check's report
+/// itself so that a run's runtime errors can join the same JSON object.
+fn evaluate(checked: FileReport, options: &Options) -> ExitCode {
+    emit(&[checked], options, ReportingCommand::Run);
+    write_stderr("tsr: the program checks, but evaluation is not available yet (issue #3)\n");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn repl() -> ExitCode {
+    write_stderr(
+        "tsr: the REPL is not available yet (issue #3); check a program with `tsr check FILE`\n",
+    );
+    ExitCode::from(EXIT_USAGE)
+}
+
+/// Errors fail a program, and so do warnings under `--deny-warnings`.
+fn fails(reports: &[FileReport], options: &Options) -> bool {
+    diagnostics::count(reports, Severity::Error) > 0
+        || (options.deny_warnings && diagnostics::count(reports, Severity::Warning) > 0)
+}
+
+fn emit(reports: &[FileReport], options: &Options, command: ReportingCommand) {
+    let format = match options.format() {
+        FormatChoice::Human => Format::Human {
+            color: use_color(options.color.unwrap_or(ColorChoice::Auto)),
+        },
+        FormatChoice::Json => Format::Json,
+        FormatChoice::Github => Format::Github,
+    };
+    let text = diagnostics::render(reports, format);
+    let to_stdout = command == ReportingCommand::Check && options.format() != FormatChoice::Human;
+    if to_stdout {
+        let mut stdout = io::stdout().lock();
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+    } else {
+        write_stderr(&text);
+    }
+}
+
+fn write_stderr(text: &str) {
+    let _ = io::stderr().lock().write_all(text.as_bytes());
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            let no_color = std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty());
+            !no_color && io::stderr().is_terminal()
+        }
+    }
+}
+
+/// A program to check, and the directory its `load` paths are relative to.
+struct Program {
+    file: SourceFile,
+    base_dir: PathBuf,
+}
+
+impl Program {
+    /// Programs without a file of their own (stdin, `-e`) load from the
+    /// working directory.
+    fn detached(file: SourceFile) -> Program {
+        Program {
+            file,
+            base_dir: PathBuf::from("."),
+        }
+    }
+
+    fn snippet(code: String) -> Program {
+        Program::detached(SourceFile::new(SNIPPET_NAME, code))
+    }
+}
+
+/// Reads a command-line input; failure is a `tsr::io` report for that input.
+fn read_source(path: &Path) -> Result<Program, FileReport> {
+    let is_stdin = path == Path::new("-");
+    let name = if is_stdin {
+        STDIN_NAME.to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let bytes = if is_stdin {
+        read_bounded(io::stdin().lock())
+    } else {
+        std::fs::File::open(path).and_then(read_bounded)
+    };
+    let failure = |message: String| FileReport {
+        file: SourceFile::new(name.as_str(), ""),
+        diagnostics: vec![Diagnostic::unplaced(Code::Io, message)],
+    };
+    let bytes = bytes.map_err(|error| failure(format!("cannot read `{name}`: {error}")))?;
+    let text = String::from_utf8(bytes).map_err(|error| {
+        failure(format!(
+            "`{name}` is not UTF-8 text (invalid byte at offset {})",
+            error.utf8_error().valid_up_to()
+        ))
+    })?;
+    let file = SourceFile::new(name, text);
+    Ok(match path.parent() {
+        Some(dir) if !is_stdin && !dir.as_os_str().is_empty() => Program {
+            file,
+            base_dir: dir.to_path_buf(),
+        },
+        _ => Program::detached(file),
+    })
+}
+
+fn read_bounded(reader: impl Read) -> io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.take(MAX_SOURCE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SOURCE_BYTES {
+        return Err(io::Error::other("larger than 4 GiB"));
+    }
+    Ok(bytes)
+}
+
+fn check_program(program: Program, options: &Options) -> FileReport {
+    let Program { file, base_dir } = program;
+    let check_options = CheckOptions {
+        dims: distinct_dims(&options.dims),
+        base_dir,
+    };
+    let diagnostics = match on_large_stack(|| check_source(&file, &check_options)) {
+        Ok(output) => output.diagnostics,
+        Err(crash) => vec![Diagnostic::unplaced(
+            Code::Internal,
+            format!("the checker crashed on `{}`: {crash}", file.name()),
+        )
+        .help("this is a bug in tsr, not in the program; please report it")],
+    };
+    FileReport { file, diagnostics }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn load_paths_are_relative_to_the_program() {
+        let dir = std::env::temp_dir().join(format!("tsr-cli-unit-{}", std::process::id()));
+        let path = dir.join("a.tsr");
+        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, "x"));
+        assert!(written.is_ok(), "{written:?}");
+        let program = read_source(&path);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(program.ok().map(|program| program.base_dir), Some(dir));
+        assert_eq!(
+            Program::snippet("x".to_owned()).base_dir,
+            PathBuf::from(".")
+        );
+    }
+}

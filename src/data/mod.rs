@@ -1,0 +1,3 @@
+//! Tensor files on disk: `.npy`, `.npz` and `.safetensors`.
+
+pub mod header;

@@ -1,0 +1,34 @@
+//! tsr: a small tensor language whose shape bugs are caught before anything runs.
+//!
+//! ```
+//! use tsr::{check_source, CheckOptions};
+//! use tsr::source::SourceFile;
+//!
+//! let file = SourceFile::new("a.tsr", "dim B = 2, T = 3, D = 4\ninput x: [B, T]\ninput y: [B, D]\nlet z = x + y\n");
+//! let output = check_source(&file, &CheckOptions::default());
+//! assert_eq!(output.diagnostics[0].code.as_str(), "tsr::broadcast");
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod cli;
+pub mod data;
+pub mod diagnostics;
+pub mod error;
+pub mod ops;
+pub mod source;
+pub mod syntax;
+
+pub use check::{CheckOptions, CheckOutput};
+
+/// Parses and checks one file. A file with parse errors reports only those.
+pub fn check_source(file: &source::SourceFile, options: &CheckOptions) -> CheckOutput {
+    let parsed = syntax::parse(file);
+    if !parsed.diagnostics.is_empty() {
+        return CheckOutput {
+            diagnostics: parsed.diagnostics,
+            types: Vec::new(),
+        };
+    }
+    check::check_program(&parsed.program, options)
+}

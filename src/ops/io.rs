@@ -1,0 +1,213 @@
+//! I/O and output: load, save, print, assert.
+
+use super::{Bound, Builtin, Param};
+use crate::check::annot::{Annot, AnnotationUse};
+use crate::check::size::Size;
+use crate::check::types::{Axis, DType, Item, Type};
+use crate::check::Checker;
+use crate::data::header::{read_header, ElemType};
+use crate::error::{Code, Diagnostic};
+use crate::syntax::ast::{Expr, ExprKind};
+
+use Param::{Optional, Required, Rest};
+
+pub(super) static BUILTINS: &[Builtin] = &[
+    Builtin {
+        name: "load",
+        params: &[Required("path"), Optional("key")],
+        rule: load,
+    },
+    Builtin {
+        name: "save",
+        params: &[Required("x"), Required("path")],
+        rule: save,
+    },
+    Builtin {
+        name: "print",
+        params: &[Rest("values")],
+        rule: print,
+    },
+    Builtin {
+        name: "assert",
+        params: &[Required("cond"), Optional("message")],
+        rule: assert,
+    },
+];
+
+fn load(cx: &mut Checker, b: &Bound) -> Type {
+    match header_type(cx, b) {
+        Some(Ok(ty)) => ty,
+        Some(Err(d)) => cx.fail(d),
+        None => cx.fail(
+            Diagnostic::new(
+                Code::Annotation,
+                b.span,
+                "the type of this `load` is unknown",
+            )
+            .label(b.span, "no type")
+            .help("add a type: `let w: [D, D] = load(...)`"),
+        ),
+    }
+}
+
+/// The type a file's header gives, when the path is a literal and the file exists.
+fn header_type(cx: &mut Checker, b: &Bound) -> Option<Result<Type, Diagnostic>> {
+    let path = literal(b.get(0)?)?;
+    let key = match b.get(1) {
+        Some(e) => Some(literal(e)?),
+        None => None,
+    };
+    let full = cx.options.base_dir.join(path);
+    if !full.exists() {
+        return None;
+    }
+    Some(match read_header(&full, key) {
+        Ok(h) => {
+            let dtype = match h.elem {
+                ElemType::Bool => DType::Bool,
+                ElemType::I64 => DType::I64,
+                ElemType::F32 => DType::F32,
+                ElemType::F64 => DType::F64,
+            };
+            let mut shape = Vec::with_capacity(h.shape.len());
+            for &n in &h.shape {
+                match i64::try_from(n)
+                    .ok()
+                    .filter(|v| *v <= crate::check::MAX_SIZE)
+                {
+                    Some(v) => shape.push(Item::Axis(Axis::anon(Size::constant(v)))),
+                    None => {
+                        return Some(Err(crate::check::limit_error(
+                            b.span,
+                            "an axis of this file",
+                        )))
+                    }
+                }
+            }
+            Ok(Type::tensor(dtype, shape))
+        }
+        Err(e) => {
+            Err(Diagnostic::new(Code::Io, b.span, e.to_string()).label(b.span_of(0), "this file"))
+        }
+    })
+}
+
+fn literal(e: &Expr) -> Option<&str> {
+    match &e.kind {
+        ExprKind::Str(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl Checker<'_> {
+    /// `let w: T = load(...)`: the annotation gives the type; the header, if
+    /// readable, must agree with it.
+    pub fn load_with_type(&mut self, call: &Expr, declared: &Annot) -> Type {
+        let ExprKind::Call { args, .. } = &call.kind else {
+            return self.expr(call);
+        };
+        let refs: Vec<super::ArgRef> = args
+            .iter()
+            .map(|a| super::ArgRef {
+                name: a.name.as_ref().map(|n| n.name.as_str()),
+                value: &a.value,
+                span: a.span,
+            })
+            .collect();
+        let Some(builtin) = super::find("load") else {
+            return Type::Unknown;
+        };
+        let Some(bound) = super::bind(self, builtin, &refs, call.span) else {
+            return Type::Unknown;
+        };
+        for e in [bound.get(0), bound.get(1)].into_iter().flatten() {
+            if !matches!(self.expr(e), Type::Str | Type::Unknown) {
+                self.report(Diagnostic::new(
+                    Code::Arg,
+                    e.span,
+                    "a path or key must be a string",
+                ));
+            }
+        }
+        let declared_ty = match declared {
+            Annot::Tensor { dtype: None, items } => Annot::Tensor {
+                dtype: Some(DType::F32),
+                items: items.clone(),
+            },
+            other => other.clone(),
+        };
+        let expected = self.annot_to_type(&declared_ty, AnnotationUse::Input, call.span);
+        match header_type(self, &bound) {
+            Some(Ok(found)) => {
+                if crate::check::annot::conform(&declared_ty, &found).is_none() {
+                    let (f, w) = (self.show(&found), self.show_annot(&declared_ty));
+                    let path = bound.get(0).and_then(literal).unwrap_or("the file");
+                    self.report(
+                        Diagnostic::new(
+                            Code::Io,
+                            call.span,
+                            format!("`{path}` holds {f}, but its declared type is {w}"),
+                        )
+                        .label(call.span, format!("the file holds {f}"))
+                        .help("fix the annotation or the file"),
+                    );
+                }
+                expected
+            }
+            Some(Err(d)) => {
+                self.report(d);
+                expected
+            }
+            None => expected,
+        }
+    }
+}
+
+fn save(cx: &mut Checker, b: &Bound) -> Type {
+    let value = b.get(0).map(|e| (cx.expr(e), e.span));
+    let path = b.get(1).map(|e| (cx.expr(e), e.span));
+    if let Some((ty, span)) = value {
+        if !matches!(ty, Type::Tensor(_) | Type::Dict | Type::Unknown) {
+            let shown = cx.show(&ty);
+            cx.report(Diagnostic::new(
+                Code::Arg,
+                span,
+                format!("`save` takes a tensor or a dict of tensors, not {shown}"),
+            ));
+        }
+    }
+    if let Some((ty, span)) = path {
+        if !matches!(ty, Type::Str | Type::Unknown) {
+            cx.report(Diagnostic::new(
+                Code::Arg,
+                span,
+                "the path must be a string",
+            ));
+        }
+    }
+    Type::Nothing
+}
+
+fn print(cx: &mut Checker, b: &Bound) -> Type {
+    for arg in b.rest(0) {
+        cx.expr(arg.value);
+    }
+    Type::Nothing
+}
+
+fn assert(cx: &mut Checker, b: &Bound) -> Type {
+    if let Some(cond) = b.get(0) {
+        let ty = cx.expr(cond);
+        cx.condition(&ty, cond.span, "an `assert` condition");
+    }
+    if let Some(message) = b.get(1) {
+        if !matches!(cx.expr(message), Type::Str | Type::Unknown) {
+            cx.report(Diagnostic::new(
+                Code::Arg,
+                message.span,
+                "the message of `assert` must be a string",
+            ));
+        }
+    }
+    Type::Nothing
+}

@@ -1,0 +1,331 @@
+//! Builtins, one file per family: each op's signature and shape rule side by
+//! side. A call is bound to its parameters here, then checked by its family.
+
+mod combine;
+mod construct;
+mod einops;
+mod einsum;
+mod elementwise;
+mod grad;
+mod io;
+mod linalg;
+mod nn;
+mod reduce;
+mod shape;
+
+use crate::check::types::{DType, Tensor, Type};
+use crate::check::Checker;
+use crate::error::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind};
+
+/// One argument as written: `value` or `name=value` (a method's receiver is
+/// the first positional argument).
+#[derive(Clone, Copy)]
+pub struct ArgRef<'a> {
+    pub name: Option<&'a str>,
+    pub value: &'a Expr,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    Required(&'static str),
+    Optional(&'static str),
+    /// Takes every remaining positional argument.
+    Rest(&'static str),
+    /// Takes every keyword argument no other parameter is named for
+    /// (einops' axis sizes, `k=2`).
+    Keywords(&'static str),
+}
+
+/// A call bound to its parameters: `slots[i]` holds the i-th parameter's
+/// argument (several for a `Rest` parameter).
+pub struct Bound<'a> {
+    pub name: &'a str,
+    pub span: Span,
+    pub slots: Vec<Vec<ArgRef<'a>>>,
+}
+
+impl<'a> Bound<'a> {
+    pub fn get(&self, i: usize) -> Option<&'a Expr> {
+        self.slots.get(i).and_then(|s| s.first()).map(|a| a.value)
+    }
+
+    pub fn rest(&self, i: usize) -> &[ArgRef<'a>] {
+        self.slots.get(i).map_or(&[], |s| s.as_slice())
+    }
+
+    /// The span of the i-th argument, or of the call when it is absent.
+    pub fn span_of(&self, i: usize) -> Span {
+        self.get(i).map_or(self.span, |e| e.span)
+    }
+}
+
+type Rule = fn(&mut Checker, &Bound) -> Type;
+
+struct Builtin {
+    name: &'static str,
+    params: &'static [Param],
+    rule: Rule,
+}
+
+fn registry() -> impl Iterator<Item = &'static Builtin> {
+    construct::BUILTINS
+        .iter()
+        .chain(elementwise::BUILTINS)
+        .chain(reduce::BUILTINS)
+        .chain(shape::BUILTINS)
+        .chain(combine::BUILTINS)
+        .chain(grad::BUILTINS)
+        .chain(io::BUILTINS)
+        .chain(einsum::BUILTINS)
+        .chain(einops::BUILTINS)
+        .chain(linalg::BUILTINS)
+        .chain(nn::BUILTINS)
+}
+
+fn find(name: &str) -> Option<&'static Builtin> {
+    registry().find(|b| b.name == name)
+}
+
+pub fn is_builtin(name: &str) -> bool {
+    find(name).is_some()
+}
+
+pub fn builtin_names() -> Vec<&'static str> {
+    registry().map(|b| b.name).collect()
+}
+
+/// A builtin's signature as `name(x, axis?, ...)`, for help and completion.
+pub fn signature(name: &str) -> Option<String> {
+    let b = find(name)?;
+    let params: Vec<String> = b
+        .params
+        .iter()
+        .map(|p| match p {
+            Param::Required(n) => n.to_string(),
+            Param::Optional(n) => format!("{n}?"),
+            Param::Rest(n) => format!("{n}..."),
+            Param::Keywords(n) => format!("{n}=..."),
+        })
+        .collect();
+    Some(format!("{}({})", b.name, params.join(", ")))
+}
+
+pub fn check_builtin(cx: &mut Checker, name: &str, args: &[ArgRef], span: Span) -> Option<Type> {
+    let builtin = find(name)?;
+    Some(match bind(cx, builtin, args, span) {
+        Some(bound) => (builtin.rule)(cx, &bound),
+        None => {
+            for arg in args {
+                if !matches!(arg.value.kind, ExprKind::Name(_)) {
+                    cx.expr(arg.value);
+                }
+            }
+            Type::Unknown
+        }
+    })
+}
+
+fn bind<'a>(
+    cx: &mut Checker,
+    b: &'static Builtin,
+    args: &[ArgRef<'a>],
+    span: Span,
+) -> Option<Bound<'a>> {
+    let mut slots: Vec<Vec<ArgRef<'a>>> = vec![Vec::new(); b.params.len()];
+    let mut next = 0;
+    let usage = || format!("usage: {}", signature(b.name).unwrap_or_default());
+    for arg in args {
+        let index = match arg.name {
+            Some(key) => b
+                .params
+                .iter()
+                .position(|p| !matches!(p, Param::Keywords(_)) && param_name(*p) == key)
+                .or_else(|| {
+                    b.params
+                        .iter()
+                        .position(|p| matches!(p, Param::Keywords(_)))
+                }),
+            None => {
+                while next < b.params.len()
+                    && (matches!(b.params[next], Param::Keywords(_))
+                        || (!slots[next].is_empty() && !matches!(b.params[next], Param::Rest(_))))
+                {
+                    next += 1;
+                }
+                (next < b.params.len()).then_some(next)
+            }
+        };
+        let Some(index) = index else {
+            let message = match arg.name {
+                Some(key) => format!("`{}` has no parameter `{key}`", b.name),
+                None => format!("too many arguments to `{}`", b.name),
+            };
+            cx.report(
+                Diagnostic::new(Code::Arg, arg.span, message)
+                    .label(arg.span, "unexpected")
+                    .help(usage()),
+            );
+            return None;
+        };
+        let collects = matches!(b.params[index], Param::Rest(_) | Param::Keywords(_));
+        if !slots[index].is_empty() && !collects {
+            cx.report(
+                Diagnostic::new(
+                    Code::Arg,
+                    arg.span,
+                    format!("`{}` is given twice", param_name(b.params[index])),
+                )
+                .help(usage()),
+            );
+            return None;
+        }
+        slots[index].push(*arg);
+    }
+    for (param, slot) in b.params.iter().zip(&slots) {
+        if let Param::Required(n) = param {
+            if slot.is_empty() {
+                cx.report(
+                    Diagnostic::new(
+                        Code::Arg,
+                        span,
+                        format!("`{}` needs an argument `{n}`", b.name),
+                    )
+                    .label(span, "missing an argument")
+                    .help(usage()),
+                );
+                return None;
+            }
+        }
+    }
+    Some(Bound {
+        name: b.name,
+        span,
+        slots,
+    })
+}
+
+fn param_name(p: Param) -> &'static str {
+    match p {
+        Param::Required(n) | Param::Optional(n) | Param::Rest(n) | Param::Keywords(n) => n,
+    }
+}
+
+impl Checker<'_> {
+    /// A tensor argument; `None` (already reported or not a tensor) fails the call.
+    pub fn tensor_arg(&mut self, e: &Expr) -> Option<Tensor> {
+        match self.expr(e) {
+            Type::Tensor(t) => Some(t),
+            other => {
+                self.not_a_tensor(&other, e.span);
+                None
+            }
+        }
+    }
+
+    pub fn string_arg(&mut self, e: &Expr, what: &str) -> Option<String> {
+        match &e.kind {
+            ExprKind::Str(s) => Some(s.clone()),
+            _ => {
+                self.report(
+                    Diagnostic::new(
+                        Code::Arg,
+                        e.span,
+                        format!("{what} must be a string literal"),
+                    )
+                    .label(e.span, "not a string literal"),
+                );
+                None
+            }
+        }
+    }
+
+    pub fn bool_arg(&mut self, e: Option<&Expr>, default: bool) -> Option<bool> {
+        match e.map(|e| (&e.kind, e.span)) {
+            None => Some(default),
+            Some((ExprKind::Bool(b), _)) => Some(*b),
+            Some((_, span)) => {
+                self.report(Diagnostic::new(
+                    Code::Arg,
+                    span,
+                    "expected `true` or `false`",
+                ));
+                None
+            }
+        }
+    }
+
+    /// A static integer argument (a size expression that is a constant).
+    pub fn int_arg(&mut self, e: Option<&Expr>, default: i64) -> Option<i64> {
+        let Some(e) = e else {
+            return Some(default);
+        };
+        match self.static_size(e) {
+            Ok(size) => match size.as_const() {
+                Some(v) => Some(v),
+                None => {
+                    self.report(Diagnostic::new(
+                        Code::Arg,
+                        e.span,
+                        "this must be a known integer",
+                    ));
+                    None
+                }
+            },
+            Err(d) => {
+                self.report(d);
+                None
+            }
+        }
+    }
+
+    /// `dtype=f64` style arguments.
+    pub fn dtype_arg(&mut self, e: Option<&Expr>, default: DType) -> Option<DType> {
+        let Some(e) = e else {
+            return Some(default);
+        };
+        match &e.kind {
+            ExprKind::Name(n) => match DType::from_name(n) {
+                Some(d) => Some(d),
+                None => {
+                    self.report(
+                        Diagnostic::new(Code::Arg, e.span, format!("`{n}` is not an element type"))
+                            .help("use bool, i64, f32 or f64"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.report(Diagnostic::new(
+                    Code::Arg,
+                    e.span,
+                    "expected an element type: bool, i64, f32 or f64",
+                ));
+                None
+            }
+        }
+    }
+
+    /// A scalar-valued tensor argument (e.g. `eps`, `full`'s value).
+    pub fn scalar_arg(&mut self, e: Option<&Expr>) -> Option<Option<Tensor>> {
+        let Some(e) = e else {
+            return Some(None);
+        };
+        let t = self.tensor_arg(e)?;
+        if !t.is_scalar() {
+            let shown = self.show_shape(&t.shape);
+            self.report(
+                Diagnostic::new(
+                    Code::Arg,
+                    e.span,
+                    format!("expected a scalar, found {shown}"),
+                )
+                .label(e.span, shown),
+            );
+            return None;
+        }
+        Some(Some(t))
+    }
+}

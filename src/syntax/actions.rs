@@ -1,0 +1,364 @@
+//! What the grammar's actions call. Every expression is built here, through
+//! `Context::wrap`, which keeps each tree at most `max_depth` deep: a node
+//! that would go deeper becomes a childless placeholder and the statement is
+//! marked too deep. Trees therefore never get deep enough for a recursive
+//! drop, or a later recursive pass, to overflow the stack.
+
+use std::cell::{Cell, RefCell};
+
+use lalrpop_util::ParseError;
+
+use super::ast::{
+    Arg, AxisExpr, AxisExprKind, BinaryOp, Block, Expr, ExprKind, Ident, IndexItem, IndexItemKind,
+    Stmt, StmtKind, UnaryOp,
+};
+use super::lexer::Tok;
+use crate::source::Span;
+
+/// An expression with the depth of its tree (a leaf is 0).
+pub(crate) struct Node {
+    pub expr: Expr,
+    pub depth: u32,
+}
+
+/// The error an action raises: the left side of `=` is not assignable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TargetError {
+    pub span: Span,
+}
+
+pub(crate) type GrammarError<'a> = ParseError<usize, Tok<'a>, TargetError>;
+
+/// State shared between the statement splitter and the grammar's actions.
+#[derive(Default)]
+pub(crate) struct Context {
+    blocks: RefCell<Vec<Option<Block>>>,
+    max_depth: Cell<u32>,
+    too_deep: Cell<Option<Span>>,
+}
+
+impl Context {
+    /// Prepares for one statement whose trees may be `max_depth` deep.
+    pub fn begin_statement(&self, max_depth: u32) {
+        self.max_depth.set(max_depth);
+        self.too_deep.set(None);
+    }
+
+    /// Where the statement just parsed first went over its depth.
+    pub fn too_deep(&self) -> Option<Span> {
+        self.too_deep.get()
+    }
+
+    fn exceeded(&self, span: Span) {
+        if self.too_deep.get().is_none() {
+            self.too_deep.set(Some(span));
+        }
+    }
+
+    /// Keeps a parsed block until the statement holding it is parsed.
+    pub fn store_block(&self, block: Block) -> usize {
+        let mut blocks = self.blocks.borrow_mut();
+        blocks.push(Some(block));
+        blocks.len() - 1
+    }
+
+    pub fn clear_blocks(&self) {
+        self.blocks.borrow_mut().clear();
+    }
+
+    pub fn take_block(&self, index: usize, l: usize, r: usize) -> Block {
+        self.blocks
+            .borrow_mut()
+            .get_mut(index)
+            .and_then(Option::take)
+            .unwrap_or_else(|| Block {
+                stmts: Vec::new(),
+                span: Span::new(l, r),
+            })
+    }
+
+    fn wrap(&self, kind: ExprKind, span: Span, depth: u32) -> Node {
+        if depth <= self.max_depth.get() {
+            return Node {
+                expr: Expr { kind, span },
+                depth,
+            };
+        }
+        self.exceeded(span);
+        Node {
+            expr: Expr {
+                kind: ExprKind::Name(String::new()),
+                span,
+            },
+            depth,
+        }
+    }
+
+    pub fn leaf(&self, kind: ExprKind, l: usize, r: usize) -> Node {
+        self.wrap(kind, Span::new(l, r), 0)
+    }
+
+    pub fn binary(&self, lhs: Node, op: BinaryOp, rhs: Node) -> Node {
+        let span = lhs.expr.span.to(rhs.expr.span);
+        let depth = lhs.depth.max(rhs.depth).saturating_add(1);
+        let kind = ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs.expr),
+            rhs: Box::new(rhs.expr),
+        };
+        self.wrap(kind, span, depth)
+    }
+
+    /// Applies the minus signs at `signs` (source order) to `operand`.
+    pub fn negate(&self, signs: Vec<usize>, mut operand: Node) -> Node {
+        let end = operand.expr.span.end as usize;
+        for start in signs.into_iter().rev() {
+            let depth = operand.depth.saturating_add(1);
+            let kind = ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand: Box::new(operand.expr),
+            };
+            operand = self.wrap(kind, Span::new(start, end), depth);
+        }
+        operand
+    }
+
+    /// `base ** -a ** b`: each `**` operand comes with the minus signs
+    /// before it, and the chain groups from the right.
+    pub fn power(&self, base: Node, mut tail: Vec<(Vec<usize>, Node)>) -> Node {
+        let Some((mut signs, mut acc)) = tail.pop() else {
+            return base;
+        };
+        loop {
+            acc = self.negate(signs, acc);
+            match tail.pop() {
+                Some((prev_signs, prev)) => {
+                    acc = self.binary(prev, BinaryOp::Pow, acc);
+                    signs = prev_signs;
+                }
+                None => return self.binary(base, BinaryOp::Pow, acc),
+            }
+        }
+    }
+
+    /// A parenthesised expression: the same node, its span widened to the
+    /// parentheses so enclosing spans cover them.
+    pub fn parens(&self, mut inner: Node, l: usize, r: usize) -> Node {
+        inner.expr.span = Span::new(l, r);
+        inner
+    }
+
+    pub fn list(&self, items: Vec<Node>, l: usize, r: usize) -> Node {
+        let (items, depth) = unzip(items);
+        self.wrap(ExprKind::List(items), Span::new(l, r), depth)
+    }
+
+    pub fn tuple(&self, items: Vec<Node>, l: usize, r: usize) -> Node {
+        let (items, depth) = unzip(items);
+        self.wrap(ExprKind::Tuple(items), Span::new(l, r), depth)
+    }
+
+    pub fn dict(&self, entries: Vec<(Node, Node)>, l: usize, r: usize) -> Node {
+        let mut depth = 0;
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| {
+                depth = depth.max(key.depth).max(value.depth);
+                (key.expr, value.expr)
+            })
+            .collect();
+        self.wrap(
+            ExprKind::Dict(entries),
+            Span::new(l, r),
+            depth.saturating_add(1),
+        )
+    }
+
+    pub fn call(&self, callee: Ident, args: Vec<(Arg, u32)>, r: usize) -> Node {
+        let span = Span::new(callee.span.start as usize, r);
+        let (args, depth) = unzip(args);
+        self.wrap(ExprKind::Call { callee, args }, span, depth)
+    }
+
+    pub fn method(&self, receiver: Node, name: Ident, args: Vec<(Arg, u32)>, r: usize) -> Node {
+        let span = Span::new(receiver.expr.span.start as usize, r);
+        let (args, depth) = unzip(args);
+        let kind = ExprKind::Method {
+            receiver: Box::new(receiver.expr),
+            name,
+            args,
+        };
+        self.wrap(kind, span, depth.max(receiver.depth.saturating_add(1)))
+    }
+
+    pub fn field(&self, receiver: Node, name: Ident) -> Node {
+        let span = receiver.expr.span.to(name.span);
+        let depth = receiver.depth.saturating_add(1);
+        let kind = ExprKind::Field {
+            receiver: Box::new(receiver.expr),
+            name,
+        };
+        self.wrap(kind, span, depth)
+    }
+
+    pub fn index(&self, base: Node, items: Vec<(IndexItem, u32)>, r: usize) -> Node {
+        let span = Span::new(base.expr.span.start as usize, r);
+        let (items, depth) = unzip(items);
+        let kind = ExprKind::Index {
+            base: Box::new(base.expr),
+            items,
+        };
+        self.wrap(kind, span, depth.max(base.depth.saturating_add(1)))
+    }
+
+    /// An `if` with its `else if` links (each with the offset of its `if`)
+    /// and final `else`. Each link nests the rest of the chain one block
+    /// deeper, so a chain longer than the depth limit is too deep as well.
+    pub fn if_chain(
+        &self,
+        head: (Node, Block),
+        links: Vec<(usize, Node, Block)>,
+        last: Option<Block>,
+        span: Span,
+    ) -> Stmt {
+        let (cond, then_block) = head;
+        if links.len() > self.max_depth.get() as usize {
+            self.exceeded(span);
+            return Stmt {
+                kind: StmtKind::Expr(cond.expr),
+                span,
+            };
+        }
+        let mut else_block = last;
+        for (start, cond, then_block) in links.into_iter().rev() {
+            let span = Span::new(start, span.end as usize);
+            let stmt = Stmt {
+                kind: StmtKind::If {
+                    cond: cond.expr,
+                    then_block,
+                    else_block,
+                },
+                span,
+            };
+            else_block = Some(Block {
+                stmts: vec![stmt],
+                span,
+            });
+        }
+        Stmt {
+            kind: StmtKind::If {
+                cond: cond.expr,
+                then_block,
+                else_block,
+            },
+            span,
+        }
+    }
+}
+
+/// Things that carry a depth: the parts of a node, with their deepest
+/// depth plus one for the node holding them.
+fn unzip<T: Into<(U, u32)>, U>(items: Vec<T>) -> (Vec<U>, u32) {
+    let mut depth = 0;
+    let items = items
+        .into_iter()
+        .map(|item| {
+            let (item, item_depth) = item.into();
+            depth = depth.max(item_depth);
+            item
+        })
+        .collect();
+    (items, depth.saturating_add(1))
+}
+
+impl From<Node> for (Expr, u32) {
+    fn from(node: Node) -> (Expr, u32) {
+        (node.expr, node.depth)
+    }
+}
+
+pub(crate) fn ident(name: &str, l: usize, r: usize) -> Ident {
+    Ident {
+        name: name.to_owned(),
+        span: Span::new(l, r),
+    }
+}
+
+pub(crate) fn arg(name: Option<Ident>, value: Node, l: usize, r: usize) -> (Arg, u32) {
+    let arg = Arg {
+        name,
+        value: value.expr,
+        span: Span::new(l, r),
+    };
+    (arg, value.depth)
+}
+
+pub(crate) fn index_item(kind: IndexItemKind, depth: u32, l: usize, r: usize) -> (IndexItem, u32) {
+    let item = IndexItem {
+        kind,
+        span: Span::new(l, r),
+    };
+    (item, depth)
+}
+
+/// `start:stop:step`, each part optional.
+pub(crate) fn slice(
+    start: Option<Node>,
+    stop: Option<Node>,
+    step: Option<Node>,
+    l: usize,
+    r: usize,
+) -> (IndexItem, u32) {
+    let depth = [&start, &stop, &step]
+        .into_iter()
+        .flatten()
+        .map(|node| node.depth)
+        .max()
+        .unwrap_or(0);
+    let kind = IndexItemKind::Slice {
+        start: start.map(|node| node.expr),
+        stop: stop.map(|node| node.expr),
+        step: step.map(|node| node.expr),
+    };
+    index_item(kind, depth, l, r)
+}
+
+/// An axis of a shape: `_` alone is "any size", anything else a size.
+pub(crate) fn axis(node: Node) -> AxisExpr {
+    let span = node.expr.span;
+    let kind = match node.expr.kind {
+        ExprKind::Name(name) if name == "_" => AxisExprKind::Any,
+        kind => AxisExprKind::Size(Expr { kind, span }),
+    };
+    AxisExpr { kind, span }
+}
+
+/// `target = value`, where only a name or an indexed name can be assigned.
+pub(crate) fn assign<'a>(target: Expr, value: Expr, span: Span) -> Result<Stmt, GrammarError<'a>> {
+    let not_assignable = ParseError::User {
+        error: TargetError { span: target.span },
+    };
+    let kind = match target.kind {
+        ExprKind::Name(name) if name != "_" => StmtKind::Assign {
+            target: Ident {
+                name,
+                span: target.span,
+            },
+            indices: None,
+            value,
+        },
+        ExprKind::Index { base, items } => match base.kind {
+            ExprKind::Name(name) if name != "_" => StmtKind::Assign {
+                target: Ident {
+                    name,
+                    span: base.span,
+                },
+                indices: Some(items),
+                value,
+            },
+            _ => return Err(not_assignable),
+        },
+        _ => return Err(not_assignable),
+    };
+    Ok(Stmt { kind, span })
+}

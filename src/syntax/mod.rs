@@ -1,0 +1,27 @@
+//! The front end: source text to syntax tree. `lexer` is public for the
+//! REPL's highlighter; nothing of the generated parser escapes this module.
+
+mod actions;
+pub mod ast;
+mod grammar;
+pub mod lexer;
+mod report;
+mod splitter;
+
+use crate::error::Diagnostic;
+use crate::source::SourceFile;
+
+pub struct ParseOutput {
+    /// Every statement that parsed; a statement with an error is left out.
+    pub program: ast::Program,
+    /// `tsr::parse` and `tsr::limit` errors, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text ended inside an open bracket, block or string: a REPL
+    /// should read another line rather than report the errors.
+    pub incomplete: bool,
+}
+
+/// Parses a whole file, reporting every independent syntax error.
+pub fn parse(file: &SourceFile) -> ParseOutput {
+    splitter::parse_text(file.text())
+}
