@@ -9,6 +9,8 @@
 //! assert_eq!(output.diagnostics[0].code.as_str(), "tsr::broadcast");
 //! ```
 #![forbid(unsafe_code)]
+// Only the front ends print, through explicit writers (STYLE habit 6).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod check;
 pub mod cli;

@@ -86,6 +86,12 @@ impl Checker<'_> {
                         PatItem::Axis(axis) => shape.push(Item::Axis(axis.clone())),
                         PatItem::Run(run) => shape.push(Item::Run(*run)),
                         PatItem::Any if usage == AnnotationUse::Let => return Type::Unknown,
+                        PatItem::Any if usage == AnnotationUse::Signature => {
+                            // An unnamed generic: each call binds it afresh.
+                            self.generics.push(Name::from("_"));
+                            let g = self.generics.len() as u32 - 1;
+                            shape.push(Item::Axis(Axis::anon(Size::atom(AtomId::Generic(g)))));
+                        }
                         PatItem::Any => {
                             let size = self.fresh_size();
                             shape.push(Item::Axis(Axis::anon(size)));
@@ -274,7 +280,8 @@ impl Checker<'_> {
                     d = d.help(help);
                 }
                 self.report(d);
-                annot.as_type().unwrap_or(Type::Unknown)
+                // Which side is wrong is unknown: uses of the binding stay silent.
+                Type::Unknown
             }
         }
     }

@@ -186,37 +186,16 @@ impl Names for Checker<'_> {
         }
     }
 
+    fn alias(&self, size: &Size) -> Option<String> {
+        self.dims
+            .iter()
+            .find(|d| d.size == *size)
+            .map(|d| d.name.to_string())
+    }
+
     fn run(&self, run: RunId) -> String {
         self.runs
             .get(run.0 as usize)
             .map_or_else(|| "run".to_string(), |r| r.to_string())
     }
-}
-
-/// The closest name by edit distance, for "did you mean".
-pub fn closest<'a>(target: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let limit = (target.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .filter(|c| *c != target)
-        .map(|c| (edit_distance(target, c), c))
-        .filter(|(d, _)| *d <= limit)
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut row = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            let best = (prev[j] + cost).min(prev[j + 1] + 1).min(row[j] + 1);
-            row.push(best);
-        }
-        prev = row;
-    }
-    prev[b.len()]
 }

@@ -17,6 +17,16 @@ pub struct Operand<'e> {
 
 impl Checker<'_> {
     pub fn expr(&mut self, e: &Expr) -> Type {
+        let ty = self.expr_kind(e);
+        if let Type::Tensor(t) = &ty {
+            if let Err(d) = super::check_element_count(&t.shape, e.span) {
+                return self.fail(d);
+            }
+        }
+        ty
+    }
+
+    fn expr_kind(&mut self, e: &Expr) -> Type {
         match &e.kind {
             ExprKind::Int(Some(_)) => Type::Tensor(Tensor::weak_scalar(DType::I64)),
             ExprKind::Int(None) => self.fail(super::limit_error(e.span, "this integer")),
@@ -96,7 +106,11 @@ impl Checker<'_> {
             Some(Entry::Dim(_)) | Some(Entry::Generic(_)) => {
                 Type::Tensor(Tensor::weak_scalar(DType::I64))
             }
-            Some(Entry::Fn(id)) => Type::Fn(*id),
+            Some(Entry::Fn(_)) => self.fail(
+                Diagnostic::new(Code::Arg, span, format!("the fn `{name}` is not a value"))
+                    .label(span, "a fn")
+                    .help(format!("call it, `{name}(...)`, or pass it to `grad`, `value_and_grad` or `gradcheck`")),
+            ),
             None => match name {
                 "pi" | "inf" | "nan" => Type::Tensor(Tensor::weak_scalar(DType::F32)),
                 _ if crate::ops::is_builtin(name) => self.fail(
@@ -368,13 +382,7 @@ impl Checker<'_> {
 
     /// Short source-like text of an expression for help messages.
     pub fn describe(&self, e: &Expr) -> String {
-        match &e.kind {
-            ExprKind::Name(n) => n.clone(),
-            ExprKind::Field { receiver, name } => {
-                format!("{}.{}", self.describe(receiver), name.name)
-            }
-            _ => "x".into(),
-        }
+        render(e, 3)
     }
 
     /// `x[...] = value`: the value must broadcast to the region's shape.
@@ -399,6 +407,51 @@ impl Checker<'_> {
                 );
             }
         }
+    }
+}
+
+/// Source-like text of an expression, shallow enough for a help line;
+/// anything deeper than `depth` becomes `...`.
+fn render(e: &Expr, depth: usize) -> String {
+    if depth == 0 {
+        return "...".into();
+    }
+    let list = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(", ");
+    let args = |args: &[crate::syntax::ast::Arg]| {
+        list(&mut args.iter().map(|a| match &a.name {
+            Some(n) => format!("{}={}", n.name, render(&a.value, depth - 1)),
+            None => render(&a.value, depth - 1),
+        }))
+    };
+    match &e.kind {
+        ExprKind::Name(n) => n.clone(),
+        ExprKind::Int(Some(v)) => v.to_string(),
+        ExprKind::Float(v) => format!("{v:?}"),
+        ExprKind::Str(s) => format!("{s:?}"),
+        ExprKind::Bool(b) => b.to_string(),
+        ExprKind::Field { receiver, name } => format!("{}.{}", render(receiver, depth), name.name),
+        ExprKind::Call { callee, args: a } => format!("{}({})", callee.name, args(a)),
+        ExprKind::Method {
+            receiver,
+            name,
+            args: a,
+        } => {
+            format!("{}.{}({})", render(receiver, depth), name.name, args(a))
+        }
+        ExprKind::List(items) => format!(
+            "[{}]",
+            list(&mut items.iter().map(|i| render(i, depth - 1)))
+        ),
+        ExprKind::Unary { operand, .. } => format!("-{}", render(operand, depth - 1)),
+        ExprKind::Binary { op, lhs, rhs } => {
+            format!(
+                "({} {} {})",
+                render(lhs, depth - 1),
+                op.symbol(),
+                render(rhs, depth - 1)
+            )
+        }
+        _ => "...".into(),
     }
 }
 

@@ -9,7 +9,7 @@ use super::types::{Axis, Item, RunId, Tensor, Type};
 use crate::error::{Code, Diagnostic};
 use crate::ops::ArgRef;
 use crate::source::Span;
-use crate::syntax::ast::{Arg, Expr, FnDef, Ident};
+use crate::syntax::ast::{Arg, AxisExprKind, Expr, FnDef, Ident, TypeExpr, TypeExprKind};
 
 #[derive(Clone, Debug)]
 pub struct FnSig {
@@ -49,6 +49,13 @@ impl Checker<'_> {
         for p in &def.params {
             let ty = self.annotation_type(&p.ty, AnnotationUse::Signature);
             params.push((p.name.name.clone(), ty, p.ty.span));
+        }
+        if let Some(span) = def.ret.as_ref().and_then(ellipsis_in) {
+            self.report(
+                Diagnostic::new(Code::Annotation, span, "`...` may not appear in a return type")
+                    .label(span, "a fresh run nothing binds")
+                    .help("name the run in the parameters and the result, e.g. `x: [*b, D]` and `-> [*b, D]`"),
+            );
         }
         let declared_ret = def
             .ret
@@ -148,29 +155,13 @@ impl Checker<'_> {
     /// A call whose argument types are already known.
     pub fn call_fn_with(&mut self, id: usize, args: &[ArgRef], types: &[Type], span: Span) -> Type {
         let sig = self.fns[id].clone();
-        if let Some(a) = args.iter().find(|a| a.name.is_some()) {
-            return self.fail(Diagnostic::new(
-                Code::Arg,
-                a.span,
-                format!("`{}` takes positional arguments only", sig.name),
-            ));
-        }
-        if args.len() != sig.params.len() {
-            return self.fail(
-                Diagnostic::new(
-                    Code::Arg,
-                    span,
-                    format!(
-                        "`{}` takes {} arguments, but {} were given",
-                        sig.name,
-                        sig.params.len(),
-                        args.len()
-                    ),
-                )
-                .label(span, format!("{} arguments", args.len()))
-                .label(sig.span, "defined here"),
-            );
-        }
+        let order = match self.order_arguments(&sig, args, span) {
+            Ok(order) => order,
+            Err(d) => return self.fail(d),
+        };
+        let args: Vec<ArgRef> = order.iter().map(|&i| args[i]).collect();
+        let types: Vec<Type> = order.iter().map(|&i| types[i].clone()).collect();
+        let (args, types) = (args.as_slice(), types.as_slice());
         if types.iter().any(|t| matches!(t, Type::Unknown)) {
             return Type::Unknown;
         }
@@ -189,6 +180,67 @@ impl Checker<'_> {
                     .label(*pspan, format!("parameter `{name}`: {want}")),
                 )
             }
+        }
+    }
+
+    /// For each parameter, the index of its argument: positional ones in
+    /// order, then keywords by parameter name.
+    fn order_arguments(
+        &self,
+        sig: &FnSig,
+        args: &[ArgRef],
+        span: Span,
+    ) -> Result<Vec<usize>, Diagnostic> {
+        let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
+        let mut next = 0;
+        for (i, arg) in args.iter().enumerate() {
+            let slot = match arg.name {
+                None => {
+                    next += 1;
+                    next - 1
+                }
+                Some(key) => sig
+                    .params
+                    .iter()
+                    .position(|(name, _, _)| name == key)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> =
+                            sig.params.iter().map(|(n, _, _)| n.as_str()).collect();
+                        Diagnostic::new(
+                            Code::Arg,
+                            arg.span,
+                            format!("`{}` has no parameter `{key}`", sig.name),
+                        )
+                        .label(arg.span, "unknown parameter")
+                        .label(sig.span, format!("parameters: {}", names.join(", ")))
+                    })?,
+            };
+            match slots.get_mut(slot) {
+                Some(entry @ None) => *entry = Some(i),
+                Some(Some(_)) => {
+                    return Err(Diagnostic::new(
+                        Code::Arg,
+                        arg.span,
+                        format!("parameter `{}` is given twice", sig.params[slot].0),
+                    ))
+                }
+                None => break,
+            }
+        }
+        match slots.iter().copied().collect::<Option<Vec<usize>>>() {
+            Some(order) if args.len() == sig.params.len() => Ok(order),
+            _ => Err(Diagnostic::new(
+                Code::Arg,
+                span,
+                format!(
+                    "`{}` takes {} arguments, but {} were given",
+                    sig.name,
+                    sig.params.len(),
+                    args.len()
+                ),
+            )
+            .label(span, format!("{} arguments", args.len()))
+            .label(sig.span, "defined here")),
         }
     }
 
@@ -268,6 +320,7 @@ fn weak_fits(expected: &Type, arg: &Type) -> bool {
 /// First pass: bind plain generics and runs from the argument.
 fn unify(param: &Type, arg: &Type, b: &mut Bindings) -> bool {
     match (param, arg) {
+        (Type::Unknown, _) => true,
         (Type::Tuple(ps), Type::Tuple(as_)) if ps.len() == as_.len() => {
             ps.iter().zip(as_).all(|(p, a)| unify(p, a, b))
         }
@@ -347,4 +400,15 @@ fn same_run(a: &[Item], b: &[Item]) -> bool {
             }
             _ => x == y,
         })
+}
+
+/// The span of a `...` anywhere in a type.
+fn ellipsis_in(t: &TypeExpr) -> Option<Span> {
+    match &t.kind {
+        TypeExprKind::Tuple(parts) => parts.iter().find_map(ellipsis_in),
+        TypeExprKind::Tensor { axes, .. } => axes
+            .iter()
+            .find(|a| matches!(a.kind, AxisExprKind::Ellipsis))
+            .map(|a| a.span),
+    }
 }

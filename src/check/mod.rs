@@ -10,6 +10,7 @@ pub mod rules;
 pub mod size;
 mod sizes;
 mod stmt;
+pub mod suggest;
 pub mod types;
 
 use std::path::PathBuf;

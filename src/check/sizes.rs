@@ -1,7 +1,8 @@
 //! Static size expressions (spec 10.1) and dim declarations (section 2).
 
-use super::env::{closest, Checker, DimInfo, Entry};
+use super::env::{Checker, DimInfo, Entry};
 use super::size::{AtomId, Size, SizeError};
+use super::suggest::closest;
 use super::types::{Name, Type};
 use super::MAX_SIZE;
 use crate::error::{Code, Diagnostic};
@@ -78,6 +79,10 @@ impl Checker<'_> {
     }
 
     fn size_of_axis(&mut self, ty: &Type, axis: &Expr) -> Result<Size, Diagnostic> {
+        if matches!(ty, Type::Unknown) {
+            // Already reported: any size will do, and raises nothing further.
+            return Ok(self.fresh_size());
+        }
         let Type::Tensor(t) = ty else {
             return Err(Diagnostic::new(
                 Code::Arg,

@@ -226,8 +226,13 @@ impl Checker<'_> {
         let name = target.name.as_str();
         let Some(scope) = self.lookup_scope(name) else {
             self.report(
-                self.undefined(name, target.span)
-                    .help(format!("declare it first: `let {name} = ...`")),
+                Diagnostic::new(
+                    Code::Assign,
+                    target.span,
+                    format!("cannot assign to `{name}`: it was never declared"),
+                )
+                .label(target.span, "assigned here")
+                .help(format!("declare it first: `let {name} = ...`")),
             );
             return None;
         };

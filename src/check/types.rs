@@ -163,8 +163,6 @@ pub enum Type {
     Str,
     /// The value of `x.shape`.
     ShapeValue(Shape),
-    /// A user fn, as an argument to the grad family.
-    Fn(usize),
     /// `{"a": x}`, only as an argument to `save`.
     Dict,
     /// What statements like `print` return.
@@ -181,9 +179,18 @@ impl Type {
 pub trait Names {
     fn atom(&self, atom: AtomId) -> String;
     fn run(&self, run: RunId) -> String;
+    /// A dim whose size is exactly this compound size, to print its name.
+    fn alias(&self, _size: &Size) -> Option<String> {
+        None
+    }
 }
 
 pub fn show_size(size: &Size, names: &dyn Names) -> String {
+    if size.as_const().is_none() && size.as_atom().is_none() {
+        if let Some(name) = names.alias(size) {
+            return name;
+        }
+    }
     size.display(&|atom| names.atom(atom)).to_string()
 }
 
@@ -223,7 +230,6 @@ pub fn show_type(ty: &Type, names: &dyn Names) -> String {
         }
         Type::Str => "str".into(),
         Type::ShapeValue(shape) => format!("shape {}", show_shape(shape, names)),
-        Type::Fn(_) => "fn".into(),
         Type::Dict => "dict".into(),
         Type::Nothing => "nothing".into(),
     }

@@ -169,7 +169,7 @@ fn stack(cx: &mut Checker, b: &Bound) -> Type {
     let Some(parts) = tensor_list(cx, b.get(0), "stack") else {
         return Type::Unknown;
     };
-    let Some(axis) = cx.int_arg(b.get(1), 0) else {
+    let Some(axis) = cx.position_arg(b.get(1)) else {
         return Type::Unknown;
     };
     let rank = parts[0].0.shape.len() as i64;

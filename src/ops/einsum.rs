@@ -127,20 +127,17 @@ struct Label<'s> {
 }
 
 impl Label<'_> {
-    /// The size every use must have.
-    fn size(&self) -> Option<&Size> {
-        match &self.dim {
+    /// The uses whose size differs from what the label stands for: its
+    /// dim's size, or else its first use's.
+    fn misfits(&self) -> impl Iterator<Item = &Use> {
+        let size = match &self.dim {
             Some(dim) => Some(&dim.size),
             None => self.uses.first().map(|u| &u.axis.size),
-        }
+        };
+        self.uses.iter().filter(move |u| Some(&u.axis.size) != size)
     }
 
-    fn has_size_conflict(&self) -> bool {
-        let size = self.size();
-        self.uses.iter().any(|u| Some(&u.axis.size) != size)
-    }
-
-    /// The distinct names of the label's axes (a dim label's own first).
+    /// The distinct names of the label's axes, a dim label's own first.
     fn names(&self) -> Vec<&Name> {
         let mut names: Vec<&Name> = Vec::new();
         let own = self.dim.iter().map(|dim| &dim.name);
@@ -152,17 +149,15 @@ impl Label<'_> {
         names
     }
 
-    /// The output axis: a dim label's dim, else the first named use.
+    /// The output axis: a dim label's dim, else the first use's size with
+    /// the first name any use has (10.8).
     fn output_axis(&self) -> Option<Axis> {
         if let Some(dim) = &self.dim {
             return Some(dim.clone());
         }
-        let first = self.uses.first()?;
         let name = self.uses.iter().find_map(|u| u.axis.name.clone());
-        Some(Axis {
-            size: first.axis.size.clone(),
-            name,
-        })
+        let size = self.uses.first()?.axis.size.clone();
+        Some(Axis { size, name })
     }
 }
 
@@ -173,19 +168,13 @@ struct EllipsisPart {
     items: Shape,
 }
 
-/// An operand whose labels do not fit its shape.
-struct RankMismatch {
-    operand: usize,
-    /// The shape has a variadic run where labels would have to name axes.
-    run: bool,
-}
-
-/// The operands of one call, their shapes shown once.
+/// One call whose spec parsed and whose operands are tensors.
 struct Call<'a> {
     pattern: PatternText<'a>,
     spec: EinsumSpec,
     args: &'a [ArgRef<'a>],
     tensors: Vec<Tensor>,
+    /// Each operand's shape as printed.
     shapes: Vec<String>,
 }
 
@@ -214,13 +203,12 @@ fn einsum(cx: &mut Checker, b: &Bound) -> Type {
             other => return cx.not_a_tensor(&other, arg.span),
         }
     }
-    if let Some((t, arg)) = tensors.iter().zip(args).find(|(t, _)| t.dtype == DType::Bool) {
-        let shown = cx.show(&Type::Tensor(t.clone()));
-        return cx.fail(
-            Diagnostic::new(Code::Dtype, arg.span, "einsum does not take bool tensors")
-                .label(arg.span, shown)
-                .help("cast it first, e.g. `f32(x)`"),
-        );
+    if let Some((_, arg)) = tensors
+        .iter()
+        .zip(args)
+        .find(|(t, _)| t.dtype == DType::Bool)
+    {
+        return cx.fail(super::args::bool_operand("einsum", arg.span));
     }
     let shapes = tensors.iter().map(|t| cx.show_shape(&t.shape)).collect();
     let call = Call {
@@ -237,13 +225,18 @@ fn einsum(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 impl Call<'_> {
+    /// The result type, or the call's one error; a contraction error is
+    /// preferred to a broadcast of the `...` parts (section 5).
     fn result(&self, cx: &mut Checker) -> Result<Type, Diagnostic> {
         let (labels, parts) = self.bind(cx)?;
-        let conflicts: Vec<&Label> = labels.iter().filter(|l| l.has_size_conflict()).collect();
+        let conflicts: Vec<&Label> = labels
+            .iter()
+            .filter(|l| l.misfits().next().is_some())
+            .collect();
         if !conflicts.is_empty() {
             return Err(self.contraction_error(cx, &conflicts));
         }
-        let broadcast_shape = self.broadcast_ellipses(cx, &parts)?;
+        let batch = self.broadcast_ellipses(cx, &parts)?;
         let output = match &self.spec.output {
             Some(output) => output.clone(),
             None => implicit_output(&self.spec),
@@ -251,19 +244,14 @@ impl Call<'_> {
         let mut shape = Shape::with_capacity(output.items.len());
         for item in &output.items {
             match item {
-                SpecItem::Ellipsis { .. } => shape.extend(broadcast_shape.iter().cloned()),
+                SpecItem::Ellipsis { .. } => shape.extend(batch.iter().cloned()),
                 SpecItem::Label { name, range } => {
-                    let axis = labels
-                        .iter()
-                        .find(|l| l.name == name)
-                        .and_then(Label::output_axis);
-                    match axis {
+                    let label = labels.iter().find(|l| l.name == name);
+                    match label.and_then(Label::output_axis) {
                         Some(axis) => shape.push(Item::Axis(axis)),
                         None => {
-                            return Ok(cx.internal(
-                                self.pattern.span(range.clone()),
-                                "an einsum output label has no input axis",
-                            ))
+                            let span = self.pattern.span(range.clone());
+                            return Ok(cx.internal(span, "an einsum output label has no input"));
                         }
                     }
                 }
@@ -274,25 +262,24 @@ impl Call<'_> {
             let d = self.name_warning(cx, &mismatched);
             cx.report(d);
         }
-        let dtype = self.tensors.iter().skip(1).fold(
-            self.tensors.first().map_or(DType::F32, |t| t.dtype),
-            |dtype, t| promote(&Tensor::new(dtype, Vec::new()), t),
-        );
-        Ok(Type::Tensor(Tensor::new(dtype, shape)))
+        // A weak bool takes the first operand's type, then types promote.
+        let mut dtype = Tensor::weak_scalar(DType::Bool);
+        for t in &self.tensors {
+            dtype.dtype = promote(&dtype, t);
+            dtype.weak &= t.weak;
+        }
+        Ok(Type::Tensor(Tensor::new(dtype.dtype, shape)))
     }
 
     /// Binds every operand's labels to its axes, and its `...` to the rest.
     fn bind(&self, cx: &Checker) -> Result<(Vec<Label<'_>>, Vec<EllipsisPart>), Diagnostic> {
         let mut labels: Vec<Label> = Vec::new();
         let mut parts = Vec::new();
-        let mut mismatches = Vec::new();
+        let mut misfits = Vec::new();
         for (operand, (spec, tensor)) in self.spec.operands.iter().zip(&self.tensors).enumerate() {
-            let (bound, part) = match bind_operand(spec, &tensor.shape) {
-                Ok(bound) => bound,
-                Err(run) => {
-                    mismatches.push(RankMismatch { operand, run });
-                    continue;
-                }
+            let Some((bound, part)) = bind_operand(spec, &tensor.shape) else {
+                misfits.push(operand);
+                continue;
             };
             if let Some((range, items)) = part {
                 parts.push(EllipsisPart {
@@ -317,144 +304,172 @@ impl Call<'_> {
                 }
             }
         }
-        if mismatches.is_empty() {
+        if misfits.is_empty() {
             Ok((labels, parts))
         } else {
-            Err(self.rank_error(&mismatches))
+            Err(self.rank_error(&misfits))
         }
     }
 
-    fn operand_text(&self, operand: usize) -> (&str, Span) {
-        let range = self
-            .spec
-            .operands
-            .get(operand)
-            .map_or(0..0, |spec| spec.range.clone());
-        (self.pattern.slice(range.clone()), self.pattern.span(range))
-    }
-
-    fn arg_span(&self, operand: usize) -> Span {
-        self.args.get(operand).map_or(self.pattern.literal, |a| a.span)
+    /// A diagnostic whose message is the spec then `detail`, whose primary
+    /// span is the first note's, with a label on each operand in `operands`
+    /// saying its shape.
+    fn diagnostic(
+        &self,
+        code: Code,
+        detail: String,
+        notes: Vec<(Span, String)>,
+        mut operands: Vec<usize>,
+    ) -> Diagnostic {
+        let primary = notes
+            .first()
+            .map_or(self.pattern.literal, |(span, _)| *span);
+        let message = format!("einsum `{}`{detail}", self.pattern.shown());
+        let mut d = Diagnostic::new(code, primary, message);
+        for (span, note) in notes {
+            d = d.label(span, note);
+        }
+        operands.sort_unstable();
+        operands.dedup();
+        for o in operands {
+            let span = self.args.get(o).map_or(self.pattern.literal, |a| a.span);
+            d = d.label(span, self.shape(o).to_string());
+        }
+        d
     }
 
     fn shape(&self, operand: usize) -> &str {
         self.shapes.get(operand).map_or("[]", String::as_str)
     }
 
-    fn rank_error(&self, mismatches: &[RankMismatch]) -> Diagnostic {
-        let mut sentences = Vec::new();
-        let mut helps = Vec::new();
-        let mut labels = Vec::new();
-        for m in mismatches {
-            let (text, text_span) = self.operand_text(m.operand);
-            let spec = self.spec.operands.get(m.operand);
-            let has_ellipsis = spec.is_some_and(|s| s.ellipsis().is_some());
-            let named = spec.map_or(0, |s| s.labels().count());
-            let rank = self.tensors.get(m.operand).map_or(0, |t| t.shape.len());
-            let shape = self.shape(m.operand);
-            let n = m.operand + 1;
-            let at_least = if has_ellipsis { "at least " } else { "" };
-            if m.run {
-                sentences.push(format!(
-                    "operand {n} {shape} has a variadic run of axes where `{text}` names axes"
-                ));
-                helps.push(format!(
-                    "use `...` for the run in operand {n}, and label only the axes outside it"
-                ));
-            } else {
-                sentences.push(format!(
-                    "operand {n} has {rank} axes {shape} but `{text}` names {at_least}{named}"
-                ));
-                helps.push(if rank > named && !has_ellipsis {
+    /// Operands whose labels do not fit their shapes.
+    fn rank_error(&self, misfits: &[usize]) -> Diagnostic {
+        let (mut sentences, mut helps, mut notes) = (Vec::new(), Vec::new(), Vec::new());
+        for &o in misfits {
+            let (Some(spec), Some(tensor)) = (self.spec.operands.get(o), self.tensors.get(o))
+            else {
+                continue;
+            };
+            let text = self.pattern.slice(spec.range.clone());
+            let (n, shape, named) = (o + 1, self.shape(o), spec.labels().count());
+            let ellipsis = spec.ellipsis().is_some();
+            let at_least = if ellipsis { "at least " } else { "" };
+            let axes = match tensor.rank() {
+                Some(rank) => plural(rank, "axis"),
+                None => "a variadic run of axes".to_string(),
+            };
+            sentences.push(format!(
+                "operand {n} has {axes} {shape} but `{text}` names {at_least}{named}"
+            ));
+            helps.push(match tensor.rank() {
+                None => {
+                    format!("write `...` for the run of operand {n}, and label the axes outside it")
+                }
+                Some(rank) if rank > named && !ellipsis => {
                     let sep = if self.spec.word_form { " " } else { "" };
                     format!(
-                        "write {rank} labels for operand {n} {shape}, or `...` for the axes \
-                         you do not name: `...{sep}{text}`"
+                        "write {rank} labels for operand {n}, or `...` for the axes you do not \
+                         name: `...{sep}{text}`"
                     )
-                } else {
-                    format!("write {at_least}{rank} labels for operand {n} {shape}")
-                });
+                }
+                Some(rank) if ellipsis => {
+                    format!("label at most {} of operand {n}", plural(rank, "axis"))
+                }
+                Some(rank) => format!("write {} for operand {n}", plural(rank, "label")),
+            });
+            let names = format!("names {at_least}{}", plural(named, "axis"));
+            notes.push((self.pattern.span(spec.range.clone()), names));
+            if let Some(arg) = self.args.get(o) {
+                notes.push((arg.span, format!("{shape}: {axes}")));
             }
-            labels.push((text_span, format!("names {at_least}{named} axes")));
-            labels.push((self.arg_span(m.operand), format!("{shape}: {rank} axes")));
         }
-        let primary = labels.first().map_or(self.pattern.literal, |(span, _)| *span);
-        let mut d = Diagnostic::new(
-            Code::EinsumSpec,
-            primary,
-            format!("einsum `{}`: {}", self.pattern.shown(), sentences.join("; ")),
+        let detail = format!(": {}", sentences.join("; "));
+        self.diagnostic(Code::EinsumSpec, detail, notes, Vec::new())
+            .help(helps.join("; "))
+    }
+
+    /// One diagnostic about `labels`, each described by `sentence`, with
+    /// a note on every use inside the spec and on every operand involved.
+    fn about_labels(
+        &self,
+        cx: &Checker,
+        code: Code,
+        labels: &[&Label],
+        sentence: impl Fn(&Label) -> String,
+    ) -> Diagnostic {
+        let mut notes = Vec::new();
+        let mut operands = Vec::new();
+        for label in labels {
+            for u in &label.uses {
+                let axis = show_axis(&u.axis, cx);
+                let note = format!("`{}` is {axis} in operand {}", label.name, u.operand + 1);
+                notes.push((self.pattern.span(u.range.clone()), note));
+                operands.push(u.operand);
+            }
+        }
+        let sentences: Vec<String> = labels.iter().map(|l| sentence(l)).collect();
+        let detail = format!(
+            "{}: {}",
+            self.operand_shapes(&operands),
+            sentences.join("; ")
         );
-        for (span, note) in labels {
-            d = d.label(span, note);
-        }
-        d.help(helps.join("; "))
+        self.diagnostic(code, detail, notes, operands)
     }
 
     fn contraction_error(&self, cx: &Checker, conflicts: &[&Label]) -> Diagnostic {
-        let mut sentences = Vec::new();
-        let mut labels: Vec<(Span, String)> = Vec::new();
-        let mut operands: Vec<usize> = Vec::new();
-        let mut help = None;
-        for label in conflicts {
+        let d = self.about_labels(cx, Code::Contraction, conflicts, |label| {
             let name = label.name;
-            let mut sizes: Vec<String> = Vec::new();
-            for u in &label.uses {
-                let size = cx.show_size(&u.axis.size);
-                if !sizes.contains(&size) {
-                    sizes.push(size);
+            match &label.dim {
+                Some(dim) => {
+                    let sizes: Vec<String> = label
+                        .misfits()
+                        .map(|u| cx.show_size(&u.axis.size))
+                        .collect();
+                    let dim = show_axis(dim, cx);
+                    let sizes = join_and(&sizes);
+                    format!("label `{name}` is the dim {dim}, but is bound to size {sizes}")
                 }
-                let axis = show_axis(&u.axis, cx);
-                let note = format!("`{name}` is {axis} in operand {}", u.operand + 1);
-                labels.push((self.pattern.span(u.range.clone()), note));
-                if !operands.contains(&u.operand) {
-                    operands.push(u.operand);
+                None => {
+                    let sizes: Vec<String> = label
+                        .uses
+                        .iter()
+                        .map(|u| cx.show_size(&u.axis.size))
+                        .collect();
+                    format!("label `{name}` is bound to sizes {}", join_and(&sizes))
                 }
             }
-            sentences.push(match &label.dim {
-                Some(dim) => {
-                    let dim = show_axis(dim, cx);
-                    help.get_or_insert(format!(
-                        "`{name}` is a declared dim, so it labels axes of size {dim} only: \
-                         use another label for the other axes"
-                    ));
-                    format!(
-                        "label `{name}` is the dim {dim} but is bound to sizes {}",
-                        sizes.join(", ")
-                    )
-                }
-                None => format!(
-                    "label `{name}` is bound to sizes {}",
-                    join_and(&sizes)
-                ),
-            });
-        }
-        operands.sort_unstable();
-        let shapes: Vec<&str> = operands.iter().map(|&o| self.shape(o)).collect();
-        let primary = labels.first().map_or(self.pattern.literal, |(span, _)| *span);
-        let mut d = Diagnostic::new(
-            Code::Contraction,
-            primary,
-            format!(
-                "einsum `{}` on {}: {}",
-                self.pattern.shown(),
-                shapes.join(" and "),
-                sentences.join("; ")
-            ),
-        );
-        for (span, note) in labels {
-            d = d.label(span, note);
-        }
-        for &o in &operands {
-            d = d.label(self.arg_span(o), self.shape(o).to_string());
-        }
-        match help {
-            Some(help) => d.help(help),
+        });
+        let dim_label = conflicts
+            .iter()
+            .find_map(|l| Some((l.name, l.dim.as_ref()?)));
+        match dim_label {
+            Some((name, dim)) => d.help(format!(
+                "`{name}` is a declared dim, so it labels only axes of its size {}: use \
+                 another label for the others",
+                show_axis(dim, cx)
+            )),
             None => d,
         }
     }
 
+    /// " on [3, 4] and [5, 6]": the shapes of the given operands.
+    fn operand_shapes(&self, operands: &[usize]) -> String {
+        let shapes: Vec<String> = self
+            .shapes
+            .iter()
+            .enumerate()
+            .filter(|(o, _)| operands.contains(o))
+            .map(|(_, shape)| shape.clone())
+            .collect();
+        format!(" on {}", shapes.join(" and "))
+    }
+
     /// Broadcasts the operands' `...` parts together, as NumPy does.
-    fn broadcast_ellipses(&self, cx: &Checker, parts: &[EllipsisPart]) -> Result<Shape, Diagnostic> {
+    fn broadcast_ellipses(
+        &self,
+        cx: &Checker,
+        parts: &[EllipsisPart],
+    ) -> Result<Shape, Diagnostic> {
         let mut shape = Shape::new();
         for (i, part) in parts.iter().enumerate() {
             match broadcast(&shape, &part.items) {
@@ -463,28 +478,24 @@ impl Call<'_> {
                     let seen = parts.get(..=i).unwrap_or(parts);
                     let shown: Vec<String> =
                         seen.iter().map(|p| show_shape(&p.items, cx)).collect();
-                    let span = self.pattern.span(part.range.clone());
-                    let mut d = Diagnostic::new(
-                        Code::Broadcast,
-                        span,
-                        format!(
-                            "einsum `{}`: the axes under `...` do not broadcast: {}",
-                            self.pattern.shown(),
-                            shown.join(" with ")
-                        ),
+                    let mut notes: Vec<(Span, String)> = seen
+                        .iter()
+                        .zip(&shown)
+                        .map(|(p, s)| (self.pattern.span(p.range.clone()), format!("`...` is {s}")))
+                        .collect();
+                    // The part that does not broadcast is the primary label.
+                    notes.rotate_right(1);
+                    let operands: Vec<usize> = seen.iter().map(|p| p.operand).collect();
+                    let detail = format!(
+                        "{}: the axes under `...` do not broadcast: {}",
+                        self.operand_shapes(&operands),
+                        shown.join(" with ")
                     );
-                    d = d.label(span, format!("`...` is {}", show_shape(&part.items, cx)));
-                    for (p, s) in seen.iter().zip(&shown).filter(|(p, _)| p.range != part.range)
-                    {
-                        d = d.label(self.pattern.span(p.range.clone()), format!("`...` is {s}"));
-                    }
-                    for p in seen {
-                        d = d.label(self.arg_span(p.operand), self.shape(p.operand).to_string());
-                    }
-                    return Err(d.help(
-                        "the axes `...` stands for align from the right; each pair must be \
-                         equal, or one of them 1",
-                    ));
+                    let help = "the axes under `...` align from the right; each pair must be \
+                                equal, or one of them 1";
+                    return Err(self
+                        .diagnostic(Code::Broadcast, detail, notes, operands)
+                        .help(help));
                 }
             }
         }
@@ -492,41 +503,22 @@ impl Call<'_> {
     }
 
     fn name_warning(&self, cx: &Checker, mismatched: &[&Label]) -> Diagnostic {
-        let mut sentences = Vec::new();
-        let mut labels: Vec<(Span, String)> = Vec::new();
-        let mut operands: Vec<usize> = Vec::new();
-        for label in mismatched {
+        let d = self.about_labels(cx, Code::NameMismatch, mismatched, |label| {
             let names: Vec<String> = label.names().iter().map(|n| n.to_string()).collect();
-            sentences.push(match &label.dim {
+            match &label.dim {
                 Some(_) => format!(
-                    "label `{}` is the dim {} but is bound to axes named {}",
+                    "label `{}` is the dim {}, but is bound to axes named {}",
                     label.name,
                     label.name,
                     join_and(names.get(1..).unwrap_or(&[]))
                 ),
-                None => format!("label `{}` is bound to axes {}", label.name, join_and(&names)),
-            });
-            for u in &label.uses {
-                let note = format!("`{}` is {}", label.name, show_axis(&u.axis, cx));
-                labels.push((self.pattern.span(u.range.clone()), note));
-                if !operands.contains(&u.operand) {
-                    operands.push(u.operand);
-                }
+                None => format!(
+                    "label `{}` is bound to axes {}",
+                    label.name,
+                    join_and(&names)
+                ),
             }
-        }
-        operands.sort_unstable();
-        let primary = labels.first().map_or(self.pattern.literal, |(span, _)| *span);
-        let mut d = Diagnostic::new(
-            Code::NameMismatch,
-            primary,
-            format!("einsum `{}`: {}", self.pattern.shown(), sentences.join("; ")),
-        );
-        for (span, note) in labels {
-            d = d.label(span, note);
-        }
-        for &o in &operands {
-            d = d.label(self.arg_span(o), self.shape(o).to_string());
-        }
+        });
         d.help(
             "if the axes really are the same, rename one with `rename(x, [...])`; \
              otherwise give them different labels",
@@ -534,56 +526,44 @@ impl Call<'_> {
     }
 }
 
-/// The labels of one operand bound to its axes (name, range in the spec,
-/// axis) and its `...` with the axes it stands for. `Err(run)` when the
-/// labels do not fit the shape: `run` when a label would fall inside a
-/// variadic run, or the rank is unknown for lack of `...`.
-type Binding<'s> = (Vec<(&'s str, Range<usize>, Axis)>, Option<(Range<usize>, Shape)>);
+/// One operand's labels bound to its axes (name, range in the spec, axis),
+/// and its `...` with the axes it stands for.
+type Binding<'s> = (
+    Vec<(&'s str, Range<usize>, Axis)>,
+    Option<(Range<usize>, Shape)>,
+);
 
-fn bind_operand<'s>(spec: &'s OperandSpec, shape: &[Item]) -> Result<Binding<'s>, bool> {
+/// Binds an operand as NumPy does: the labels before `...` to the leading
+/// axes, those after it to the trailing ones. `None` when they do not fit
+/// the rank, or a label would name an axis inside a variadic run (whose
+/// length is unknown, so a spec without `...` never fits one).
+fn bind_operand<'s>(spec: &'s OperandSpec, shape: &[Item]) -> Option<Binding<'s>> {
     let split = spec
         .items
         .iter()
         .position(|item| matches!(item, SpecItem::Ellipsis { .. }));
     let (before, after) = match split {
-        Some(i) => (
-            spec.items.get(..i).unwrap_or(&[]),
-            spec.items.get(i + 1..).unwrap_or(&[]),
-        ),
+        Some(i) => (spec.items.get(..i)?, spec.items.get(i + 1..)?),
         None => (&spec.items[..], &[][..]),
     };
     let fixed = shape.iter().all(|item| matches!(item, Item::Axis(_)));
     let named = before.len() + after.len();
-    if split.is_none() && !fixed {
-        return Err(true);
+    if named > shape.len() || (split.is_none() && (!fixed || named != shape.len())) {
+        return None;
     }
-    if named > shape.len() || (split.is_none() && named != shape.len()) {
-        return Err(false);
-    }
-    let tail = shape.len() - after.len();
-    let (head_items, rest) = shape.split_at(before.len());
-    let (middle, tail_items) = rest.split_at(tail - before.len());
+    let (head, rest) = shape.split_at(before.len());
+    let (middle, tail) = rest.split_at(rest.len() - after.len());
     let mut bound = Vec::with_capacity(named);
-    let pairs = before.iter().zip(head_items).chain(after.iter().zip(tail_items));
-    for (item, shape_item) in pairs {
-        let (SpecItem::Label { name, range }, Item::Axis(axis)) = (item, shape_item) else {
-            return Err(true);
+    for pair in before.iter().zip(head).chain(after.iter().zip(tail)) {
+        let (SpecItem::Label { name, range }, Item::Axis(axis)) = pair else {
+            return None;
         };
         bound.push((name.as_str(), range.clone(), axis.clone()));
     }
     let part = split
         .and_then(|i| spec.items.get(i))
         .map(|item| (item.range(), middle.to_vec()));
-    Ok((bound, part))
-}
-
-/// `a`, `a and b`, `a, b and c`.
-fn join_and(items: &[String]) -> String {
-    match items.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
-        Some((last, _)) => last.clone(),
-        None => String::new(),
-    }
+    Some((bound, part))
 }
 
 fn count_error(
@@ -594,46 +574,62 @@ fn count_error(
     types: &[Type],
     call: Span,
 ) -> Diagnostic {
-    let want = spec.operands.len();
-    let got = args.len();
+    let (want, got) = (spec.operands.len(), args.len());
     let inputs = match (spec.operands.first(), spec.operands.last()) {
         (Some(first), Some(last)) => first.range.start..last.range.end,
         _ => 0..pattern.text.len(),
     };
-    let span = pattern.span(inputs.clone());
-    let texts: Vec<String> = spec
-        .operands
-        .iter()
-        .map(|o| format!("`{}`", pattern.slice(o.range.clone()).escape_debug()))
-        .collect();
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    let mut d = Diagnostic::new(
-        Code::EinsumSpec,
-        span,
-        format!(
-            "einsum `{}` describes {} ({}), but {} given",
-            pattern.shown(),
-            plural(want, "operand"),
-            texts.join(", "),
-            if got == 1 { "1 tensor is".to_string() } else { format!("{got} tensors are") }
-        ),
-    )
-    .label(span, plural(want, "operand"));
+    let span = pattern.span(inputs);
+    let (operands, tensors) = (plural(want, "operand"), plural(got, "tensor"));
+    let message = format!(
+        "einsum `{}` describes {operands}, but {tensors} given",
+        pattern.shown()
+    );
+    let mut d = Diagnostic::new(Code::EinsumSpec, span, message).label(span, operands);
     for (i, (arg, ty)) in args.iter().zip(types).enumerate() {
-        let note = if i < want { cx.show(ty) } else { format!("{}: not in the spec", cx.show(ty)) };
+        let shown = match ty {
+            Type::Tensor(t) => cx.show_shape(&t.shape),
+            other => cx.show(other),
+        };
+        let note = if i < want {
+            shown
+        } else {
+            format!("{shown}: not in the spec")
+        };
         d = d.label(arg.span, note);
     }
     if got < want {
-        d.label(call, plural(got, "tensor")).help(format!(
-            "pass {} after the spec, one per comma-separated operand, or remove operands \
-             from the spec",
+        d.label(call, tensors).help(format!(
+            "pass {} after the spec, one per comma-separated operand, or remove operands from it",
             plural(want, "tensor")
         ))
     } else {
         d.help(format!(
-            "write one comma-separated group of labels per tensor: {} need {} groups",
-            plural(got, "tensor"),
-            got
+            "write one comma-separated group of labels per tensor: {tensors} need {got} groups"
         ))
+    }
+}
+
+/// `1 axis`, `2 axes`, `3 labels`.
+fn plural(n: usize, word: &str) -> String {
+    match (n, word) {
+        (1, _) => format!("1 {word}"),
+        (_, "axis") => format!("{n} axes"),
+        _ => format!("{n} {word}s"),
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`, each item once.
+fn join_and(items: &[String]) -> String {
+    let mut distinct: Vec<&str> = Vec::with_capacity(items.len());
+    for item in items {
+        if !distinct.contains(&item.as_str()) {
+            distinct.push(item);
+        }
+    }
+    match distinct.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        Some((last, _)) => last.to_string(),
+        None => String::new(),
     }
 }

@@ -153,15 +153,7 @@ fn numeric(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn bool_error(cx: &mut Checker, b: &Bound) -> Type {
-    cx.fail(
-        Diagnostic::new(
-            Code::Dtype,
-            b.span_of(0),
-            format!("`{}` does not take bool tensors", b.name),
-        )
-        .label(b.span_of(0), "bool")
-        .help("cast it first, e.g. `f32(x)`"),
-    )
+    cx.fail(super::args::bool_operand(b.name, b.span_of(0)))
 }
 
 fn isnan(cx: &mut Checker, b: &Bound) -> Type {

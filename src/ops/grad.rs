@@ -2,9 +2,11 @@
 //! proves each gradient has its argument's type.
 
 use super::{ArgRef, Bound, Builtin, Param};
+use crate::check::env::Entry;
 use crate::check::types::{DType, Tensor, Type};
 use crate::check::Checker;
 use crate::error::{Code, Diagnostic};
+use crate::syntax::ast::ExprKind;
 
 use Param::{Optional, Required, Rest};
 
@@ -36,21 +38,28 @@ fn grad(cx: &mut Checker, b: &Bound) -> Type {
     let Some(f) = b.get(0) else {
         return Type::Unknown;
     };
-    let id = match cx.expr(f) {
-        Type::Fn(id) => id,
-        Type::Unknown => return Type::Unknown,
-        other => {
-            let shown = cx.show(&other);
-            return cx.fail(
-                Diagnostic::new(
-                    Code::Grad,
-                    f.span,
-                    format!("`{}` differentiates a fn, not {shown}", b.name),
-                )
-                .label(f.span, shown)
-                .help("define the function with `fn loss(...) -> [] { ... }`"),
-            );
+    let fn_id = match &f.kind {
+        ExprKind::Name(n) => match cx.lookup(n) {
+            Some(Entry::Fn(id)) => Some(*id),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(id) = fn_id else {
+        let ty = cx.expr(f);
+        if matches!(ty, Type::Unknown) {
+            return Type::Unknown;
         }
+        let shown = cx.show(&ty);
+        return cx.fail(
+            Diagnostic::new(
+                Code::Grad,
+                f.span,
+                format!("`{}` differentiates a fn, not {shown}", b.name),
+            )
+            .label(f.span, shown)
+            .help("define the function with `fn loss(...) -> [] { ... }` and pass its name"),
+        );
     };
     for i in 2..5 {
         if cx.scalar_arg(b.get(i)).is_none() {

@@ -6,8 +6,9 @@
 //! eigh's eigenpair index) is anonymous. Bool is refused and integers give
 //! f32 (spec 10.4), so every result is a float.
 
+use super::args::{name_mismatch, operand, tensor_args};
 use super::{Bound, Builtin, Param};
-use crate::check::expr::{promote, Operand};
+use crate::check::expr::promote;
 use crate::check::size::Size;
 use crate::check::types::{is_fixed, show_axis, Axis, DType, Item, Shape, Tensor, Type};
 use crate::check::Checker;
@@ -18,64 +19,21 @@ use Param::Required;
 const X: &[Param] = &[Required("x")];
 const AB: &[Param] = &[Required("a"), Required("b")];
 
+#[rustfmt::skip]
 pub(super) static BUILTINS: &[Builtin] = &[
     // `dot` of two vectors is their scalar product, which is also what
     // matmul gives, so both follow `@` everywhere.
-    Builtin {
-        name: "matmul",
-        params: AB,
-        rule: matmul,
-    },
-    Builtin {
-        name: "dot",
-        params: AB,
-        rule: matmul,
-    },
-    Builtin {
-        name: "outer",
-        params: AB,
-        rule: outer,
-    },
-    Builtin {
-        name: "trace",
-        params: X,
-        rule: trace,
-    },
-    Builtin {
-        name: "diag",
-        params: X,
-        rule: diag,
-    },
-    Builtin {
-        name: "inv",
-        params: X,
-        rule: inv,
-    },
-    Builtin {
-        name: "det",
-        params: X,
-        rule: det,
-    },
-    Builtin {
-        name: "solve",
-        params: AB,
-        rule: solve,
-    },
-    Builtin {
-        name: "svd",
-        params: X,
-        rule: svd,
-    },
-    Builtin {
-        name: "eigh",
-        params: X,
-        rule: eigh,
-    },
-    Builtin {
-        name: "qr",
-        params: X,
-        rule: qr,
-    },
+    Builtin { name: "matmul", params: AB, rule: matmul },
+    Builtin { name: "dot", params: AB, rule: matmul },
+    Builtin { name: "outer", params: AB, rule: outer },
+    Builtin { name: "trace", params: X, rule: trace },
+    Builtin { name: "diag", params: X, rule: diag },
+    Builtin { name: "inv", params: X, rule: inv },
+    Builtin { name: "det", params: X, rule: det },
+    Builtin { name: "solve", params: AB, rule: solve },
+    Builtin { name: "svd", params: X, rule: svd },
+    Builtin { name: "eigh", params: X, rule: eigh },
+    Builtin { name: "qr", params: X, rule: qr },
 ];
 
 /// A stack of matrices `[..batch, rows, cols]`.
@@ -93,37 +51,14 @@ impl Matrix {
     }
 }
 
-/// Evaluates every argument first, so each reports its own errors, then
-/// refuses bool operands in one diagnostic that labels each of them.
+/// The first `count` arguments, all required tensors.
 fn operands(cx: &mut Checker, b: &Bound, count: usize) -> Option<Vec<Tensor>> {
-    let typed: Vec<Option<Tensor>> = (0..count)
-        .map(|i| b.get(i).and_then(|e| cx.tensor_arg(e)))
-        .collect();
-    let tensors: Vec<Tensor> = typed.into_iter().collect::<Option<_>>()?;
-    let bools: Vec<usize> = (0..count)
-        .filter(|&i| tensors.get(i).is_some_and(|t| t.dtype == DType::Bool))
-        .collect();
-    if bools.is_empty() {
-        return Some(tensors);
-    }
-    let mut d = Diagnostic::new(
-        Code::Dtype,
-        b.span,
-        format!("`{}` does not take bool tensors", b.name),
-    )
-    .help("cast it first, e.g. `f32(x)`");
-    for i in bools {
-        if let Some(t) = tensors.get(i) {
-            let shown = cx.show(&Type::Tensor(t.clone()));
-            d = d.label(b.span_of(i), shown);
-        }
-    }
-    cx.report(d);
-    None
+    let slots: Vec<usize> = (0..count).collect();
+    tensor_args(cx, b, &slots)?.into_iter().collect()
 }
 
 /// The one tensor argument of a unary op.
-fn operand(cx: &mut Checker, b: &Bound) -> Option<Tensor> {
+fn single(cx: &mut Checker, b: &Bound) -> Option<Tensor> {
     operands(cx, b, 1)?.into_iter().next()
 }
 
@@ -177,15 +112,33 @@ fn square(cx: &mut Checker, b: &Bound, x: &Tensor) -> Option<Matrix> {
     } else {
         "their sizes cannot be proven equal"
     };
+    let text = b.get(0).map_or_else(|| "x".to_string(), |e| cx.describe(e));
     let help = if !known {
         format!("if {r} and {c} are always equal, declare one dim and use it for both axes")
-    } else if b.name == "trace" && x.shape.len() == 2 {
-        "to sum the diagonal of a non-square matrix, use `sum(diag(x))`".to_string()
     } else {
-        format!(
-            "`{}` takes square matrices in the last two axes; bring them there with `transpose` or `permute`",
-            b.name
-        )
+        let fix = match b.name {
+            "trace" if x.shape.len() == 2 => {
+                format!("to sum the diagonal of a non-square matrix, use `sum(diag({text}))`")
+            }
+            "inv" => format!(
+                "a non-square matrix has no inverse; for least squares invert the square `transpose({text}, -1, -2) @ {text}`"
+            ),
+            "solve" => {
+                let rhs = b.get(1).map_or_else(|| "b".to_string(), |e| cx.describe(e));
+                let at = format!("transpose({text}, -1, -2)");
+                format!("a non-square system has no unique solution; for least squares use `solve({at} @ {text}, {at} @ {rhs})`")
+            }
+            "eigh" => format!("a non-square matrix has no eigenvalues; `svd({text})` gives its singular values"),
+            "det" => "only square matrices have a determinant".to_string(),
+            _ => "only square matrices have a trace".to_string(),
+        };
+        if x.shape.len() > 2 {
+            format!(
+                "{fix}; if the square axes are not the last two, move them there with `permute`"
+            )
+        } else {
+            fix
+        }
     };
     cx.report(
         Diagnostic::new(
@@ -225,17 +178,7 @@ fn matmul(cx: &mut Checker, b: &Bound) -> Type {
     let [l, r] = ts.as_slice() else {
         return Type::Unknown;
     };
-    let left = Operand {
-        ty: l,
-        span: b.span_of(0),
-        expr: b.get(0),
-    };
-    let right = Operand {
-        ty: r,
-        span: b.span_of(1),
-        expr: b.get(1),
-    };
-    match cx.matmul(left, right, b.span) {
+    match cx.matmul(operand(b, 0, l), operand(b, 1, r), b.span) {
         Type::Tensor(t) => float(t.dtype, t.shape),
         other => other,
     }
@@ -268,7 +211,7 @@ fn outer(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn trace(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     let Some(m) = square(cx, b, &x) else {
@@ -276,27 +219,14 @@ fn trace(cx: &mut Checker, b: &Bound) -> Type {
     };
     // Summing the diagonal pairs the two axes, as einsum "ii->" does: two
     // different names there are the same suspicious pairing (spec 5).
-    if let (Some(p), Some(q)) = (&m.rows.name, &m.cols.name) {
-        if p != q {
-            let shown = cx.show_shape(&x.shape);
-            cx.report(
-                Diagnostic::new(
-                    Code::NameMismatch,
-                    b.span,
-                    format!("`trace` pairs axis {p} with axis {q} of {shown}"),
-                )
-                .label(b.span_of(0), shown)
-                .help("if the axes really are the same, rename one with `rename(x, [...])`"),
-            );
-        }
-    }
+    name_mismatch(cx, b, [(0, &m.rows), (0, &m.cols)]);
     float(x.dtype, m.batch)
 }
 
 /// NumPy's `diag`: a vector becomes a diagonal matrix, a matrix gives its
 /// main diagonal (of `min(m, n)` elements).
 fn diag(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     match x.shape.as_slice() {
@@ -337,7 +267,7 @@ fn diag(cx: &mut Checker, b: &Bound) -> Type {
 /// The inverse maps x's column space back to its rows, so its axes are
 /// x's last two swapped: `inv(x) @ x` contracts like with like.
 fn inv(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     match square(cx, b, &x) {
@@ -347,7 +277,7 @@ fn inv(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn det(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     match square(cx, b, &x) {
@@ -357,7 +287,7 @@ fn det(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn svd(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     let Some(m) = matrix(cx, b, 0, &x) else {
@@ -372,7 +302,7 @@ fn svd(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn qr(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     let Some(m) = matrix(cx, b, 0, &x) else {
@@ -388,7 +318,7 @@ fn qr(cx: &mut Checker, b: &Bound) -> Type {
 /// `(w, V)`: V's rows are x's rows; its columns, like w, index the
 /// eigenpairs, a new axis.
 fn eigh(cx: &mut Checker, b: &Bound) -> Type {
-    let Some(x) = operand(cx, b) else {
+    let Some(x) = single(cx, b) else {
         return Type::Unknown;
     };
     let Some(m) = square(cx, b, &x) else {
@@ -467,39 +397,14 @@ fn solve(cx: &mut Checker, b: &Bound) -> Type {
         Tensor::new(dtype, r.batch.clone()),
     );
     let batch = cx.broadcast_operands(
-        &[
-            Operand {
-                ty: &ab,
-                span: b.span_of(0),
-                expr: b.get(0),
-            },
-            Operand {
-                ty: &vb,
-                span: b.span_of(1),
-                expr: b.get(1),
-            },
-        ],
+        &[operand(b, 0, &ab), operand(b, 1, &vb)],
         b.span,
         "solve (batch axes)",
     );
     let Some(mut shape) = batch else {
         return Type::Unknown;
     };
-    if let (Some(p), Some(q)) = (&m.rows.name, &r.n.name) {
-        if p != q {
-            let (x, y) = (show_axis(&m.rows, cx), show_axis(&r.n, cx));
-            cx.report(
-                Diagnostic::new(
-                    Code::NameMismatch,
-                    b.span,
-                    format!("`solve` pairs the rows {x} of a with axis {y} of b"),
-                )
-                .label(b.span_of(0), format!("rows {x}"))
-                .label(b.span_of(1), format!("pairs {y}"))
-                .help("if the axes really are the same, rename one with `rename(x, [...])`"),
-            );
-        }
-    }
+    name_mismatch(cx, b, [(0, &m.rows), (1, &r.n)]);
     shape.push(Item::Axis(m.cols));
     shape.extend(r.k.map(Item::Axis));
     float(dtype, shape)
@@ -528,9 +433,10 @@ fn solve_mismatch(
     .label(b.span_of(0), format!("{as_}: rows {x}"))
     .label(b.span_of(1), format!("{vs}: {y}"));
     if r.k.as_ref().is_some_and(|k| k.size == m.rows.size) {
-        let text = b.get(1).map_or_else(|| "b".to_string(), |e| cx.describe(e));
+        let [a_text, b_text] =
+            [0, 1].map(|i| b.get(i).map_or_else(|| "x".to_string(), |e| cx.describe(e)));
         d = d.help(format!(
-            "b's last axis matches: did you mean `solve(a, transpose({text}, -1, -2))`?"
+            "b's last axis matches: did you mean `solve({a_text}, transpose({b_text}, -1, -2))`?"
         ));
     }
     d

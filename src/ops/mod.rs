@@ -1,6 +1,7 @@
 //! Builtins, one file per family: each op's signature and shape rule side by
 //! side. A call is bound to its parameters here, then checked by its family.
 
+mod args;
 mod combine;
 mod construct;
 mod einops;
@@ -13,7 +14,12 @@ mod nn;
 mod reduce;
 mod shape;
 
-use crate::check::types::{DType, Tensor, Type};
+pub(crate) use args::bool_operand;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use crate::check::types::Type;
 use crate::check::Checker;
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
@@ -86,7 +92,11 @@ fn registry() -> impl Iterator<Item = &'static Builtin> {
 }
 
 fn find(name: &str) -> Option<&'static Builtin> {
-    registry().find(|b| b.name == name)
+    static BY_NAME: OnceLock<HashMap<&'static str, &'static Builtin>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| registry().map(|b| (b.name, b)).collect())
+        .get(name)
+        .copied()
 }
 
 pub fn is_builtin(name: &str) -> bool {
@@ -210,122 +220,5 @@ fn bind<'a>(
 fn param_name(p: Param) -> &'static str {
     match p {
         Param::Required(n) | Param::Optional(n) | Param::Rest(n) | Param::Keywords(n) => n,
-    }
-}
-
-impl Checker<'_> {
-    /// A tensor argument; `None` (already reported or not a tensor) fails the call.
-    pub fn tensor_arg(&mut self, e: &Expr) -> Option<Tensor> {
-        match self.expr(e) {
-            Type::Tensor(t) => Some(t),
-            other => {
-                self.not_a_tensor(&other, e.span);
-                None
-            }
-        }
-    }
-
-    pub fn string_arg(&mut self, e: &Expr, what: &str) -> Option<String> {
-        match &e.kind {
-            ExprKind::Str(s) => Some(s.clone()),
-            _ => {
-                self.report(
-                    Diagnostic::new(
-                        Code::Arg,
-                        e.span,
-                        format!("{what} must be a string literal"),
-                    )
-                    .label(e.span, "not a string literal"),
-                );
-                None
-            }
-        }
-    }
-
-    pub fn bool_arg(&mut self, e: Option<&Expr>, default: bool) -> Option<bool> {
-        match e.map(|e| (&e.kind, e.span)) {
-            None => Some(default),
-            Some((ExprKind::Bool(b), _)) => Some(*b),
-            Some((_, span)) => {
-                self.report(Diagnostic::new(
-                    Code::Arg,
-                    span,
-                    "expected `true` or `false`",
-                ));
-                None
-            }
-        }
-    }
-
-    /// A static integer argument (a size expression that is a constant).
-    pub fn int_arg(&mut self, e: Option<&Expr>, default: i64) -> Option<i64> {
-        let Some(e) = e else {
-            return Some(default);
-        };
-        match self.static_size(e) {
-            Ok(size) => match size.as_const() {
-                Some(v) => Some(v),
-                None => {
-                    self.report(Diagnostic::new(
-                        Code::Arg,
-                        e.span,
-                        "this must be a known integer",
-                    ));
-                    None
-                }
-            },
-            Err(d) => {
-                self.report(d);
-                None
-            }
-        }
-    }
-
-    /// `dtype=f64` style arguments.
-    pub fn dtype_arg(&mut self, e: Option<&Expr>, default: DType) -> Option<DType> {
-        let Some(e) = e else {
-            return Some(default);
-        };
-        match &e.kind {
-            ExprKind::Name(n) => match DType::from_name(n) {
-                Some(d) => Some(d),
-                None => {
-                    self.report(
-                        Diagnostic::new(Code::Arg, e.span, format!("`{n}` is not an element type"))
-                            .help("use bool, i64, f32 or f64"),
-                    );
-                    None
-                }
-            },
-            _ => {
-                self.report(Diagnostic::new(
-                    Code::Arg,
-                    e.span,
-                    "expected an element type: bool, i64, f32 or f64",
-                ));
-                None
-            }
-        }
-    }
-
-    /// A scalar-valued tensor argument (e.g. `eps`, `full`'s value).
-    pub fn scalar_arg(&mut self, e: Option<&Expr>) -> Option<Option<Tensor>> {
-        let Some(e) = e else {
-            return Some(None);
-        };
-        let t = self.tensor_arg(e)?;
-        if !t.is_scalar() {
-            let shown = self.show_shape(&t.shape);
-            self.report(
-                Diagnostic::new(
-                    Code::Arg,
-                    e.span,
-                    format!("expected a scalar, found {shown}"),
-                )
-                .label(e.span, shown),
-            );
-            return None;
-        }
-        Some(Some(t))
     }
 }

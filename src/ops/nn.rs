@@ -6,6 +6,7 @@
 //! size operations, so symbolic inputs keep their names where the size is
 //! provably unchanged (a stride-1 "same" convolution).
 
+use super::args::{name_mismatch, operand, tensor_args};
 use super::construct::size_axis;
 use super::{Bound, Builtin, Param};
 use crate::check::expr::{promote, Operand};
@@ -13,104 +14,33 @@ use crate::check::size::{Size, SizeError};
 use crate::check::types::{show_axis, Axis, DType, Item, Tensor, Type};
 use crate::check::{Checker, MAX_SIZE};
 use crate::error::{Code, Diagnostic};
+use crate::source::Span;
 use crate::syntax::ast::{Expr, ExprKind};
 
 use Param::{Optional, Required};
 
+#[rustfmt::skip]
 const CONV: &[Param] = &[
-    Required("x"),
-    Required("w"),
-    Optional("b"),
-    Optional("stride"),
-    Optional("padding"),
-    Optional("dilation"),
-    Optional("groups"),
+    Required("x"), Required("w"), Optional("b"),
+    Optional("stride"), Optional("padding"), Optional("dilation"), Optional("groups"),
 ];
+#[rustfmt::skip]
 const CONV_T: &[Param] = &[
-    Required("x"),
-    Required("w"),
-    Optional("b"),
-    Optional("stride"),
-    Optional("padding"),
-    Optional("output_padding"),
-    Optional("dilation"),
-    Optional("groups"),
+    Required("x"), Required("w"), Optional("b"), Optional("stride"), Optional("padding"),
+    Optional("output_padding"), Optional("dilation"), Optional("groups"),
 ];
 const POOL: &[Param] = &[Required("x"), Required("k"), Optional("stride")];
 
+#[rustfmt::skip]
 pub(super) static BUILTINS: &[Builtin] = &[
-    Builtin {
-        name: "linear",
-        params: &[Required("x"), Required("w"), Optional("b")],
-        rule: linear,
-    },
-    Builtin {
-        name: "conv1d",
-        params: CONV,
-        rule: conv1d,
-    },
-    Builtin {
-        name: "conv2d",
-        params: CONV,
-        rule: conv2d,
-    },
-    Builtin {
-        name: "conv_transpose2d",
-        params: CONV_T,
-        rule: conv_transpose2d,
-    },
-    Builtin {
-        name: "max_pool2d",
-        params: POOL,
-        rule: pool,
-    },
-    Builtin {
-        name: "avg_pool2d",
-        params: POOL,
-        rule: pool,
-    },
-    Builtin {
-        name: "causal_mask",
-        params: &[Required("n")],
-        rule: causal_mask,
-    },
+    Builtin { name: "linear", params: &[Required("x"), Required("w"), Optional("b")], rule: linear },
+    Builtin { name: "conv1d", params: CONV, rule: |cx, b| conv(cx, b, 1, false) },
+    Builtin { name: "conv2d", params: CONV, rule: |cx, b| conv(cx, b, 2, false) },
+    Builtin { name: "conv_transpose2d", params: CONV_T, rule: |cx, b| conv(cx, b, 2, true) },
+    Builtin { name: "max_pool2d", params: POOL, rule: pool },
+    Builtin { name: "avg_pool2d", params: POOL, rule: pool },
+    Builtin { name: "causal_mask", params: &[Required("n")], rule: causal_mask },
 ];
-
-/// Evaluates the tensor arguments in `slots` (an absent optional one is
-/// `None`) so each reports its own errors, then refuses bool ones in one
-/// diagnostic that labels each of them.
-fn tensor_args(cx: &mut Checker, b: &Bound, slots: &[usize]) -> Option<Vec<Option<Tensor>>> {
-    let mut out = Vec::with_capacity(slots.len());
-    let mut failed = false;
-    for &i in slots {
-        match b.get(i).map(|e| cx.tensor_arg(e)) {
-            None => out.push(None),
-            Some(Some(t)) => out.push(Some(t)),
-            Some(None) => failed = true,
-        }
-    }
-    if failed {
-        return None;
-    }
-    let mut d = Diagnostic::new(
-        Code::Dtype,
-        b.span,
-        format!("`{}` does not take bool tensors", b.name),
-    )
-    .help("cast it first, e.g. `f32(x)`");
-    let mut any = false;
-    for (&i, t) in slots.iter().zip(&out) {
-        if let Some(t) = t.as_ref().filter(|t| t.dtype == DType::Bool) {
-            d = d.label(b.span_of(i), cx.show(&Type::Tensor(t.clone())));
-            any = true;
-        }
-    }
-    if any {
-        cx.report(d);
-        return None;
-    }
-    Some(out)
-}
 
 /// `x @ w + b`, with w `[in, out]` and the bias broadcast like `+`.
 fn linear(cx: &mut Checker, b: &Bound) -> Type {
@@ -120,17 +50,7 @@ fn linear(cx: &mut Checker, b: &Bound) -> Type {
     let [Some(x), Some(w), bias] = ts.as_slice() else {
         return Type::Unknown;
     };
-    let left = Operand {
-        ty: x,
-        span: b.span_of(0),
-        expr: b.get(0),
-    };
-    let right = Operand {
-        ty: w,
-        span: b.span_of(1),
-        expr: b.get(1),
-    };
-    let y = match cx.matmul(left, right, b.span) {
+    let y = match cx.matmul(operand(b, 0, x), operand(b, 1, w), b.span) {
         Type::Tensor(y) => y,
         other => return other,
     };
@@ -138,31 +58,15 @@ fn linear(cx: &mut Checker, b: &Bound) -> Type {
         return Type::Tensor(y);
     };
     let product = Operand {
-        ty: &y,
         span: b.span_of(0).to(b.span_of(1)),
         expr: None,
+        ..operand(b, 0, &y)
     };
-    let added = Operand {
-        ty: bias,
-        span: b.span_of(2),
-        expr: b.get(2),
-    };
-    match cx.broadcast_operands(&[product, added], b.span, "+ (the bias of `linear`)") {
+    let operands = [product, operand(b, 2, bias)];
+    match cx.broadcast_operands(&operands, b.span, "+ (the bias of `linear`)") {
         Some(shape) => Type::tensor(promote(&y, bias), shape),
         None => Type::Unknown,
     }
-}
-
-fn conv1d(cx: &mut Checker, b: &Bound) -> Type {
-    conv(cx, b, 1, false)
-}
-
-fn conv2d(cx: &mut Checker, b: &Bound) -> Type {
-    conv(cx, b, 2, false)
-}
-
-fn conv_transpose2d(cx: &mut Checker, b: &Bound) -> Type {
-    conv(cx, b, 2, true)
 }
 
 /// The static integer arguments of a convolution, one per spatial axis.
@@ -174,55 +78,62 @@ struct Settings {
     groups: i64,
 }
 
+/// `groups` is a convolution's last parameter, `dilation` the one before.
+fn last_slot(b: &Bound) -> usize {
+    b.slots.len().saturating_sub(1)
+}
+
 fn settings(cx: &mut Checker, b: &Bound, n: usize, transposed: bool) -> Option<Settings> {
-    let (dilation_slot, groups_slot) = if transposed { (6, 7) } else { (5, 6) };
-    let stride = per_axis(cx, b.get(3), n, &vec![1; n], 1, "stride");
-    let padding = per_axis(cx, b.get(4), n, &vec![0; n], 0, "padding");
-    let output_padding = if transposed {
-        per_axis(cx, b.get(5), n, &vec![0; n], 0, "output_padding")
-    } else {
-        Some(vec![0; n])
+    let groups_slot = last_slot(b);
+    let (ones, zeros) = (vec![1; n], vec![0; n]);
+    let stride = per_axis(cx, b.get(3), n, &ones, 1, "stride");
+    let padding = per_axis(cx, b.get(4), n, &zeros, 0, "padding");
+    let output_padding = match transposed {
+        true => per_axis(cx, b.get(5), n, &zeros, 0, "output_padding"),
+        false => Some(zeros),
     };
-    let dilation = per_axis(cx, b.get(dilation_slot), n, &vec![1; n], 1, "dilation");
+    let dilation = per_axis(
+        cx,
+        b.get(groups_slot.saturating_sub(1)),
+        n,
+        &ones,
+        1,
+        "dilation",
+    );
     let groups = cx.int_arg(b.get(groups_slot), 1);
-    let (stride, padding, output_padding, dilation, groups) =
-        (stride?, padding?, output_padding?, dilation?, groups?);
-    if groups < 1 {
-        let span = b.span_of(groups_slot);
-        cx.report(
-            Diagnostic::new(
-                Code::Arg,
-                span,
-                format!("`groups` must be at least 1, found {groups}"),
-            )
-            .label(span, "groups"),
-        );
-        return None;
-    }
+    let set = Settings {
+        stride: stride?,
+        padding: padding?,
+        output_padding: output_padding?,
+        dilation: dilation?,
+        groups: groups?,
+    };
     // As in PyTorch: a larger output_padding would add positions no input reaches.
-    let too_big = output_padding
+    let padded_past_stride = set
+        .output_padding
         .iter()
-        .zip(stride.iter().zip(&dilation))
+        .zip(set.stride.iter().zip(&set.dilation))
         .any(|(o, (s, d))| o >= s.max(d));
-    if too_big {
-        let span = b.span_of(5);
-        cx.report(
-            Diagnostic::new(
-                Code::Arg,
-                span,
-                "`output_padding` must be smaller than the stride or the dilation",
-            )
-            .label(span, "too large"),
-        );
-        return None;
-    }
-    Some(Settings {
-        stride,
-        padding,
-        output_padding,
-        dilation,
-        groups,
-    })
+    let (slot, message, help) = if set.groups < 1 {
+        let message = format!("`groups` must be at least 1, found {}", set.groups);
+        (
+            groups_slot,
+            message,
+            "use groups=1 for an ordinary convolution",
+        )
+    } else if padded_past_stride {
+        let message = "`output_padding` must be smaller than the stride or the dilation";
+        (5, message.to_string(), "output_padding only picks among the output sizes a stride allows: keep it below the stride")
+    } else {
+        return Some(set);
+    };
+    let span = b.span_of(slot);
+    cx.report(
+        Diagnostic::new(Code::Arg, span, message)
+            .label(span, "here")
+            .help(help),
+    );
+    None
 }
 
 /// A static integer for each spatial axis: one for all (`2`) or one each
@@ -243,51 +154,33 @@ fn per_axis(
             .iter()
             .map(|i| cx.int_arg(Some(i), 0))
             .collect::<Option<Vec<_>>>()?,
-        ExprKind::List(items) => {
-            let help = match n {
-                1 => format!("give one integer, e.g. `{what}=2`"),
-                _ => format!("give one integer or one per axis, e.g. `{what}=[2, 2]`"),
+        ExprKind::List(items) | ExprKind::Tuple(items) => {
+            let kind = match e.kind {
+                ExprKind::List(_) => "list",
+                _ => "tuple",
             };
-            cx.report(
-                Diagnostic::new(
-                    Code::Arg,
-                    e.span,
-                    format!(
-                        "`{what}` takes one integer or a list of {n}, found a list of {}",
-                        items.len()
-                    ),
-                )
-                .label(e.span, format!("{} values", items.len()))
-                .help(help),
+            let message = format!(
+                "`{what}` takes one integer or a list of {n}, found a {kind} of {}",
+                items.len()
             );
-            return None;
-        }
-        ExprKind::Tuple(_) => {
             cx.report(
-                Diagnostic::new(
-                    Code::Arg,
-                    e.span,
-                    format!("`{what}` takes one integer or a list, not a tuple"),
-                )
-                .label(e.span, "a tuple")
-                .help("write a pair in brackets, e.g. `[2, 2]`"),
+                Diagnostic::new(Code::Arg, e.span, message)
+                    .label(e.span, format!("{} values", items.len()))
+                    .help(format!(
+                        "write one integer, or one per axis in brackets: `{what}=[{}]`",
+                        vec!["2"; n].join(", ")
+                    )),
             );
             return None;
         }
         _ => vec![cx.int_arg(Some(e), 0)?; n],
     };
-    if let Some(v) = values.iter().find(|v| **v < least) {
-        cx.report(
-            Diagnostic::new(
-                Code::Arg,
-                e.span,
-                format!("`{what}` must be at least {least}, found {v}"),
-            )
-            .label(e.span, format!("{v}")),
-        );
-        return None;
-    }
-    Some(values)
+    let Some(bad) = values.iter().find(|v| **v < least) else {
+        return Some(values);
+    };
+    let message = format!("`{what}` must be at least {least}, found {bad}");
+    cx.report(Diagnostic::new(Code::Arg, e.span, message).label(e.span, bad.to_string()));
+    None
 }
 
 /// The expected layouts of x and w, for messages.
@@ -316,81 +209,36 @@ fn conv(cx: &mut Checker, b: &Bound, spatial: usize, transposed: bool) -> Type {
     };
     let (xs, ws) = (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
     let (xl, wl) = layouts(spatial, transposed);
-    let (Some(xa), Some(wa)) = (axes_of_rank(x, spatial + 2), axes_of_rank(w, spatial + 2)) else {
-        let mut d = Diagnostic::new(
-            Code::Arg,
-            b.span,
-            format!(
-                "`{}` takes x as {xl} and w as {wl}, found {xs} and {ws}",
-                b.name
-            ),
-        )
-        .label(b.span_of(0), xs)
-        .label(b.span_of(1), ws);
-        if x.rank() == Some(spatial + 1) {
+    let rank = spatial + 2;
+    let (Some(xa), Some(wa)) = (axes_of_rank(x, rank), axes_of_rank(w, rank)) else {
+        let message = format!(
+            "`{}` takes x as {xl} and w as {wl}, found {xs} and {ws}",
+            b.name
+        );
+        let mut d = Diagnostic::new(Code::Arg, b.span, message)
+            .label(b.span_of(0), xs)
+            .label(b.span_of(1), ws);
+        // Both of the other convolution's layouts: the wrong op was called.
+        let (other, other_rank) = if spatial == 1 {
+            ("conv2d", 4)
+        } else {
+            ("conv1d", 3)
+        };
+        if !transposed && x.rank() == Some(other_rank) && w.rank() == Some(other_rank) {
+            d = d.help(format!("x and w have the layouts of `{other}`"));
+        } else if x.rank() == Some(rank - 1) && w.rank() == Some(rank) {
             d = d.help("x has no batch axis: add one with `unsqueeze(x, 0)`");
         }
         return cx.fail(d);
     };
-    let [n_axis, c_axis, ..] = xa.as_slice() else {
-        return Type::Unknown;
-    };
-    let [w0, w1, ..] = wa.as_slice() else {
+    let ([n_axis, c_axis, xh @ ..], [_, _, wk @ ..]) = (xa.as_slice(), wa.as_slice()) else {
         return Type::Unknown;
     };
     let g = set.groups;
-    // Output channels: w's first axis, or (transposed) its second times groups.
-    let out_channels = if !transposed {
-        w0.clone()
-    } else if g == 1 {
-        w1.clone()
-    } else {
-        match w1.size.mul(&Size::constant(g)) {
-            Ok(size) => Axis::anon(size),
-            Err(_) => {
-                return cx.fail(crate::check::limit_error(
-                    b.span,
-                    "the output channel count",
-                ))
-            }
-        }
+    let Some((contracted, out_channels)) = channels(cx, b, (x, &xa), (w, &wa), g, transposed)
+    else {
+        return Type::Unknown;
     };
-    let divides = |size: &Size| size.as_const().map_or(true, |v| v % g == 0);
-    for (axis, whose) in [
-        (c_axis, "input channels of x"),
-        (&out_channels, "output channels"),
-    ] {
-        if !divides(&axis.size) {
-            let span = b
-                .get(if transposed { 7 } else { 6 })
-                .map_or(b.span, |e| e.span);
-            let shown = show_axis(axis, cx);
-            return cx.fail(
-                Diagnostic::new(
-                    Code::Arg,
-                    span,
-                    format!("`groups={g}` must divide the {whose} ({shown}): x is {xs}, w is {ws}"),
-                )
-                .label(span, format!("groups={g}"))
-                .label(b.span_of(0), xs.clone())
-                .label(b.span_of(1), ws.clone()),
-            );
-        }
-    }
-    // The axis of w contracted with x's channels, and how many channels it covers.
-    let (contracted, covers) = if transposed {
-        (w0, Ok(w0.size.clone()))
-    } else {
-        (w1, w1.size.mul(&Size::constant(g)))
-    };
-    let covers = match covers {
-        Ok(size) => size,
-        Err(_) => return cx.fail(crate::check::limit_error(b.span, "the channel count")),
-    };
-    if covers != c_axis.size {
-        let d = channel_mismatch(cx, b, (x, &xa), (w, &wa), g, transposed);
-        return cx.fail(d);
-    }
     let out_channels = match bias {
         Some(bias) => match bias_axis(cx, b, bias, w, &out_channels) {
             Some(axis) => axis,
@@ -398,113 +246,142 @@ fn conv(cx: &mut Checker, b: &Bound, spatial: usize, transposed: bool) -> Type {
         },
         None => out_channels,
     };
-    let mut shape = vec![Item::Axis(n_axis.clone()), Item::Axis(out_channels)];
-    let mut misfits = Vec::new();
-    for i in 0..spatial {
-        let (Some(h), Some(k)) = (xa.get(i + 2), wa.get(i + 2)) else {
-            return Type::Unknown;
-        };
-        let [s, p, op, d] = [
-            &set.stride,
-            &set.padding,
-            &set.output_padding,
-            &set.dilation,
-        ]
-        .map(|v| v.get(i).copied().unwrap_or(0));
-        let out = if transposed {
-            transposed_size(&h.size, &k.size, s, p, op, d)
-        } else {
-            window_size(&h.size, &k.size, s, p, d)
-        };
-        let Some(out) = settle(cx, out, b) else {
-            return Type::Unknown;
-        };
-        if out.as_const().is_some_and(|v| v <= 0) {
-            misfits.push(misfit(cx, h, &k.size, p, d, transposed));
-        }
-        shape.push(Item::Axis(keep_if_unchanged(h, out)));
-    }
-    if !misfits.is_empty() {
-        let d = Diagnostic::new(
-            Code::Arg,
-            b.span,
-            format!(
-                "the kernel does not fit: {} (x is {xs}, w is {ws})",
-                misfits.join("; ")
-            ),
-        )
-        .label(b.span_of(0), xs)
-        .label(b.span_of(1), ws)
-        .help("use a smaller kernel or dilation, more padding, or a larger input");
-        return cx.fail(d);
-    }
+    let windows: Vec<Window> = xh
+        .iter()
+        .zip(wk)
+        .enumerate()
+        .map(|(i, (h, k))| {
+            let at = |v: &[i64]| v.get(i).copied().unwrap_or(0);
+            Window {
+                index: i + 2,
+                h,
+                k: k.size.clone(),
+                stride: at(&set.stride),
+                padding: at(&set.padding),
+                output_padding: at(&set.output_padding),
+                dilation: at(&set.dilation),
+                transposed,
+            }
+        })
+        .collect();
+    let context = format!("x is {xs}, w is {ws}");
+    let labels = [(b.span_of(0), xs), (b.span_of(1), ws)];
+    let Some(spatial_axes) = output_axes(cx, b, &windows, &context, labels) else {
+        return Type::Unknown;
+    };
+    // With groups, w holds a slice of the channels: no name to compare.
     if g == 1 {
-        name_mismatch(cx, b, c_axis, contracted);
+        name_mismatch(cx, b, [(0, c_axis), (1, &contracted)]);
     }
-    let mut dtype = promote(x, w);
-    if let Some(bias) = bias {
-        dtype = dtype.max(bias.dtype);
-    }
+    let mut shape = vec![Item::Axis(n_axis.clone()), Item::Axis(out_channels)];
+    shape.extend(spatial_axes);
+    let dtype = match bias {
+        Some(bias) => promote(x, w).max(bias.dtype),
+        None => promote(x, w),
+    };
     Type::tensor(dtype, shape)
 }
 
-/// A channel mismatch, with the layout slip that most likely caused it.
-fn channel_mismatch(
-    cx: &Checker,
+/// Checks x's channels against w's: returns w's contracted axis and the
+/// output channel axis. w `[O, C/groups, ..]` contracts its axis 1 (times
+/// groups) with x's channels; transposed, w `[C, O/groups, ..]` its axis 0.
+fn channels(
+    cx: &mut Checker,
     b: &Bound,
     (x, xa): (&Tensor, &[Axis]),
     (w, wa): (&Tensor, &[Axis]),
     g: i64,
     transposed: bool,
-) -> Diagnostic {
-    let (xs, ws) = (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
-    let (xl, wl) = layouts(xa.len().saturating_sub(2), transposed);
-    let size = |i: usize, axes: &[Axis]| axes.get(i).map(|a| a.size.clone());
-    let shown =
-        |i: usize, axes: &[Axis]| axes.get(i).map_or_else(String::new, |a| show_axis(a, cx));
-    let channels = shown(1, xa);
-    let (wants, other) = match (transposed, g) {
-        (true, _) => (format!("axis 0 of w ({})", shown(0, wa)), 1),
-        (false, 1) => (format!("axis 1 of w ({})", shown(1, wa)), 0),
-        (false, _) => (
-            format!("axis 1 of w ({} per group, × {g} groups)", shown(1, wa)),
-            0,
-        ),
+) -> Option<(Axis, Axis)> {
+    let (Some(c), [w0, w1, ..]) = (xa.get(1), wa) else {
+        return None;
     };
-    let mut d = Diagnostic::new(
-        Code::Contraction,
-        b.span,
-        format!(
-            "`{}` contracts the channels of x (axis 1, {channels}) with {wants}, and they differ: x is {xs}, w is {ws}",
-            b.name
-        ),
-    )
-    .label(b.span_of(0), format!("{xs}: {channels} channels"))
-    .label(b.span_of(1), format!("{ws}: {wants}"));
-    let w_text = b.get(1).map_or_else(|| "w".to_string(), |e| cx.describe(e));
-    let x_text = b.get(0).map_or_else(|| "x".to_string(), |e| cx.describe(e));
+    let (contracted, out) = if transposed { (w0, w1) } else { (w1, w0) };
+    let times_groups = |axis: &Axis| axis.size.mul(&constant(g));
+    let (covers, out) = match (transposed, g) {
+        (_, 1) => (Ok(contracted.size.clone()), Ok(out.clone())),
+        (false, _) => (times_groups(w1), Ok(w0.clone())),
+        (true, _) => (Ok(w0.size.clone()), times_groups(w1).map(Axis::anon)),
+    };
+    let (Ok(covers), Ok(out)) = (covers, out) else {
+        cx.report(crate::check::limit_error(b.span, "the channel count"));
+        return None;
+    };
+    let (xs, ws) = (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
+    if [c, &out]
+        .iter()
+        .any(|a| a.size.as_const().is_some_and(|v| v % g != 0))
+    {
+        let span = b.span_of(last_slot(b));
+        let (cs, os) = (show_axis(c, cx), show_axis(&out, cx));
+        let message = format!("`groups={g}` must divide both the input channels ({cs}) and the output channels ({os}): x is {xs}, w is {ws}");
+        cx.report(
+            Diagnostic::new(Code::Arg, span, message)
+                .label(span, format!("groups={g}"))
+                .label(b.span_of(0), xs)
+                .label(b.span_of(1), ws),
+        );
+        return None;
+    }
+    if covers != c.size {
+        let (other, shapes) = (if transposed { w1 } else { w0 }, (xs, ws));
+        let d = channel_mismatch(cx, b, xa, (contracted, other), shapes, g, transposed);
+        cx.report(d);
+        return None;
+    }
+    Some((contracted.clone(), out))
+}
+
+/// A channel mismatch, with the layout slip that most likely caused it:
+/// w's two channel axes swapped, or x channels-last.
+fn channel_mismatch(
+    cx: &Checker,
+    b: &Bound,
+    xa: &[Axis],
+    (contracted, other): (&Axis, &Axis),
+    (xs, ws): (String, String),
+    g: i64,
+    transposed: bool,
+) -> Diagnostic {
+    let (xl, wl) = layouts(xa.len().saturating_sub(2), transposed);
+    let c = xa.get(1).map_or_else(String::new, |a| show_axis(a, cx));
+    let groups = match (transposed, g) {
+        (false, 2..) => format!(" per group, × {g} groups"),
+        _ => String::new(),
+    };
+    let wants = format!(
+        "axis {} of w ({}{groups})",
+        usize::from(!transposed),
+        show_axis(contracted, cx)
+    );
+    let message = format!(
+        "`{}` contracts the channels of x (axis 1, {c}) with {wants}, and they differ: x is {xs}, w is {ws}",
+        b.name
+    );
+    let [x_text, w_text] =
+        [0, 1].map(|i| b.get(i).map_or_else(|| "x".to_string(), |e| cx.describe(e)));
     let last = xa.len().saturating_sub(1);
-    let expected = if transposed { size(0, wa) } else { size(1, wa) };
-    if g == 1 && size(other, wa) == size(1, xa) {
-        d = d.help(format!(
-            "the other channel axis of w matches: `{}` takes w as {wl}; swap them with `transpose({w_text}, 0, 1)`",
-            b.name
-        ));
-    } else if g == 1 && expected == size(last, xa) {
-        let order: Vec<String> = std::iter::once(0)
-            .chain(std::iter::once(last))
+    let size = |i: usize| xa.get(i).map(|a| &a.size);
+    let help = if g == 1 && size(1) == Some(&other.size) {
+        format!("the other channel axis of w matches: `{}` takes w as {wl}; swap them with `transpose({w_text}, 0, 1)`", b.name)
+    } else if g == 1 && size(last) == Some(&contracted.size) {
+        let order: Vec<String> = [0, last]
+            .into_iter()
             .chain(1..last)
             .map(|i| i.to_string())
             .collect();
-        d = d.help(format!(
+        format!(
             "x looks channels-last; `{}` takes x as {xl}: `permute({x_text}, [{}])`",
             b.name,
             order.join(", ")
-        ));
+        )
     } else {
-        d = d.help(format!("`{}` takes x as {xl} and w as {wl}", b.name));
-    }
-    d
+        format!("`{}` takes x as {xl} and w as {wl}", b.name)
+    };
+    Diagnostic::new(Code::Contraction, b.span, message)
+        .label(b.span_of(0), format!("{xs}: {c} channels"))
+        .label(b.span_of(1), format!("{ws}: {wants}"))
+        .help(help)
 }
 
 /// The bias must be one value per output channel: `[O]`. Its name, if
@@ -559,95 +436,114 @@ fn bias_axis(
     None
 }
 
-/// Contracting channel axes with different names is suspicious, as in `@`.
-fn name_mismatch(cx: &mut Checker, b: &Bound, x: &Axis, w: &Axis) {
-    let (Some(p), Some(q)) = (&x.name, &w.name) else {
-        return;
-    };
-    if p == q {
-        return;
-    }
-    let (xs, ws) = (show_axis(x, cx), show_axis(w, cx));
-    cx.report(
-        Diagnostic::new(
-            Code::NameMismatch,
-            b.span,
-            format!(
-                "`{}` contracts channel axis {xs} of x with axis {ws} of w",
-                b.name
-            ),
-        )
-        .label(b.span_of(0), format!("contracts {xs}"))
-        .label(b.span_of(1), format!("contracts {ws}"))
-        .help("if the axes really are the same, rename one with `rename(x, [...])`"),
-    );
-}
-
 fn constant(v: i64) -> Size {
     Size::constant(v)
 }
 
-/// `floor((h + 2p - d(k - 1) - 1) / s) + 1`: convolution and pooling.
-fn window_size(h: &Size, k: &Size, s: i64, p: i64, d: i64) -> Result<Size, SizeError> {
-    let reach = k.sub(&constant(1))?.mul(&constant(d))?;
-    h.add(&constant(2 * p))?
-        .sub(&reach)?
-        .sub(&constant(1))?
-        .floor_div(&constant(s))?
-        .add(&constant(1))
+/// One spatial axis of x under a kernel (or pooling window) of size `k`.
+struct Window<'a> {
+    /// The axis's position in x, for messages.
+    index: usize,
+    h: &'a Axis,
+    k: Size,
+    stride: i64,
+    padding: i64,
+    output_padding: i64,
+    dilation: i64,
+    transposed: bool,
 }
 
-/// `(h - 1)s - 2p + d(k - 1) + output_padding + 1`.
-fn transposed_size(h: &Size, k: &Size, s: i64, p: i64, op: i64, d: i64) -> Result<Size, SizeError> {
-    let reach = k.sub(&constant(1))?.mul(&constant(d))?;
-    h.sub(&constant(1))?
-        .mul(&constant(s))?
-        .sub(&constant(2 * p))?
-        .add(&reach)?
-        .add(&constant(op + 1))
-}
-
-/// An output size, or `None` once one beyond tsr's limit is reported.
-fn settle(cx: &mut Checker, size: Result<Size, SizeError>, b: &Bound) -> Option<Size> {
-    match size {
-        Ok(s) if s.as_const().map_or(true, |v| v <= MAX_SIZE) => Some(s),
-        Ok(_) | Err(SizeError::Overflow) => {
-            cx.report(crate::check::limit_error(b.span, "an output size"));
-            None
+impl Window<'_> {
+    /// `floor((h + 2p - d(k - 1) - 1) / s) + 1`, or transposed
+    /// `(h - 1)s - 2p + d(k - 1) + output_padding + 1`.
+    fn size(&self) -> Result<Size, SizeError> {
+        let (h, p) = (&self.h.size, constant(2 * self.padding));
+        let reach = self.k.sub(&constant(1))?.mul(&constant(self.dilation))?;
+        if self.transposed {
+            let spread = h.sub(&constant(1))?.mul(&constant(self.stride))?;
+            return spread
+                .sub(&p)?
+                .add(&reach)?
+                .add(&constant(self.output_padding + 1));
         }
-        // A size the normal form cannot express stays unknown (checked at run time).
-        Err(_) => Some(cx.fresh_size()),
+        let last_start = h.add(&p)?.sub(&reach)?.sub(&constant(1))?;
+        last_start
+            .floor_div(&constant(self.stride))?
+            .add(&constant(1))
     }
-}
 
-/// The input axis when the output size provably equals it, else anonymous.
-fn keep_if_unchanged(input: &Axis, out: Size) -> Axis {
-    if out == input.size {
-        input.clone()
-    } else {
-        Axis::anon(out)
-    }
-}
-
-/// Why one spatial axis has no output position, for the message.
-fn misfit(cx: &Checker, h: &Axis, k: &Size, p: i64, d: i64, transposed: bool) -> String {
-    let axis = show_axis(h, cx);
-    if transposed {
-        return format!("padding {p} on each side removes every output position of axis {axis}");
-    }
-    let padded = h
-        .size
-        .add(&constant(2 * p))
-        .map_or_else(|_| format!("{axis} + {}", 2 * p), |s| cx.show_size(&s));
-    let extent = k
-        .sub(&constant(1))
-        .and_then(|r| r.mul(&constant(d)))
-        .and_then(|r| r.add(&constant(1)))
-        .map_or_else(
-            |_| format!("{d}·({} - 1) + 1", cx.show_size(k)),
-            |s| cx.show_size(&s),
+    /// Why the axis has no output position, for the message.
+    fn misfit(&self, cx: &Checker, size: i64) -> String {
+        let (axis, p) = (
+            format!("axis {} of x ({})", self.index, show_axis(self.h, cx)),
+            self.padding,
         );
-    format!("axis {axis} padded by {p} on each side has {padded} positions, fewer than the kernel's extent {extent}")
+        if self.transposed {
+            return format!(
+                "{axis} has an output size of {size} once padding {p} is removed from each side"
+            );
+        }
+        let show = |size: Result<Size, SizeError>| {
+            size.map_or_else(|e| e.to_string(), |s| cx.show_size(&s))
+        };
+        let padded = show(self.h.size.add(&constant(2 * p)));
+        let extent = show(
+            self.k
+                .sub(&constant(1))
+                .and_then(|r| r.mul(&constant(self.dilation)))
+                .and_then(|r| r.add(&constant(1))),
+        );
+        format!("{axis} padded by {p} on each side has {padded} positions, fewer than the kernel's extent {extent}")
+    }
+}
+
+/// The output axes of `windows`: x's axis when the size is provably
+/// unchanged, else anonymous. A window that does not fit is tsr::arg.
+fn output_axes(
+    cx: &mut Checker,
+    b: &Bound,
+    windows: &[Window],
+    context: &str,
+    labels: [(Span, String); 2],
+) -> Option<Vec<Item>> {
+    let mut axes = Vec::with_capacity(windows.len());
+    let mut misfits = Vec::new();
+    for window in windows {
+        let size = match window.size() {
+            Ok(s) if s.as_const().is_none_or(|v| v <= MAX_SIZE) => s,
+            Ok(_) | Err(SizeError::Overflow) => {
+                cx.report(crate::check::limit_error(b.span, "an output size"));
+                return None;
+            }
+            // A size the normal form cannot express stays unknown (checked at run time).
+            Err(_) => cx.fresh_size(),
+        };
+        if let Some(v) = size.as_const().filter(|v| *v <= 0) {
+            misfits.push(window.misfit(cx, v));
+        }
+        axes.push(Item::Axis(match size == window.h.size {
+            true => window.h.clone(),
+            false => Axis::anon(size),
+        }));
+    }
+    if misfits.is_empty() {
+        return Some(axes);
+    }
+    let message = format!(
+        "the kernel does not fit: {} ({context})",
+        misfits.join("; ")
+    );
+    let help = match b.name {
+        "max_pool2d" | "avg_pool2d" => "use a smaller window or a larger input",
+        "conv_transpose2d" => "use less padding, or a larger stride or input",
+        _ => "use a smaller kernel or dilation, more padding, or a larger input",
+    };
+    let mut d = Diagnostic::new(Code::Arg, b.span, message).help(help);
+    for (span, label) in labels {
+        d = d.label(span, label);
+    }
+    cx.report(d);
+    None
 }
 
 /// `max_pool2d(x, k, stride=k)` / `avg_pool2d`: no padding, floor mode, on
@@ -665,53 +561,43 @@ fn pool(cx: &mut Checker, b: &Bound) -> Type {
     };
     let xs = cx.show_shape(&x.shape);
     let Some(axes) = axes_of_rank(&x, 4).or_else(|| axes_of_rank(&x, 3)) else {
-        return cx.fail(
-            Diagnostic::new(
-                Code::Arg,
-                b.span,
-                format!(
-                    "`{}` takes x as [N, C, H, W] or [C, H, W], found {xs}",
-                    b.name
-                ),
-            )
-            .label(b.span_of(0), xs),
+        let message = format!(
+            "`{}` takes x as [N, C, H, W] or [C, H, W], found {xs}",
+            b.name
         );
+        return cx.fail(Diagnostic::new(Code::Arg, b.span, message).label(b.span_of(0), xs));
     };
     let lead = axes.len().saturating_sub(2);
-    let mut shape: Vec<Item> = axes.iter().take(lead).cloned().map(Item::Axis).collect();
-    let mut misfits = Vec::new();
-    for (i, h) in axes.iter().skip(lead).enumerate() {
-        let (Some(&ki), Some(&si)) = (k.get(i), stride.get(i)) else {
-            return Type::Unknown;
-        };
-        let Some(out) = settle(cx, window_size(&h.size, &constant(ki), si, 0, 1), b) else {
-            return Type::Unknown;
-        };
-        if out.as_const().is_some_and(|v| v <= 0) {
-            misfits.push(misfit(cx, h, &constant(ki), 0, 1, false));
-        }
-        shape.push(Item::Axis(keep_if_unchanged(h, out)));
-    }
-    if !misfits.is_empty() {
-        let window: Vec<String> = k.iter().map(|v| v.to_string()).collect();
-        return cx.fail(
-            Diagnostic::new(
-                Code::Arg,
-                b.span,
-                format!(
-                    "the kernel does not fit: {} (x is {xs})",
-                    misfits.join("; ")
-                ),
-            )
-            .label(b.span_of(0), xs)
-            .label(b.span_of(1), format!("kernel {}", window.join(" × ")))
-            .help("use a smaller window or a larger input"),
-        );
-    }
-    let dtype = if b.name == "avg_pool2d" {
-        x.dtype.to_float()
-    } else {
-        x.dtype
+    let windows: Vec<Window> = axes
+        .iter()
+        .skip(lead)
+        .zip(k.iter().zip(&stride))
+        .enumerate()
+        .map(|(i, (h, (&k, &stride)))| Window {
+            index: lead + i,
+            h,
+            k: constant(k),
+            stride,
+            padding: 0,
+            output_padding: 0,
+            dilation: 1,
+            transposed: false,
+        })
+        .collect();
+    let window: Vec<String> = k.iter().map(|v| v.to_string()).collect();
+    let context = format!("x is {xs}");
+    let labels = [
+        (b.span_of(0), xs),
+        (b.span_of(1), format!("kernel {}", window.join(" × "))),
+    ];
+    let Some(spatial) = output_axes(cx, b, &windows, &context, labels) else {
+        return Type::Unknown;
+    };
+    let mut shape: Vec<Item> = axes.into_iter().take(lead).map(Item::Axis).collect();
+    shape.extend(spatial);
+    let dtype = match b.name {
+        "avg_pool2d" => x.dtype.to_float(),
+        _ => x.dtype,
     };
     Type::tensor(dtype, shape)
 }

@@ -126,15 +126,7 @@ fn reduce(cx: &mut Checker, b: &Bound) -> Type {
         "all" | "any" | "sum" | "prod" | "max" | "min" | "argmax" | "argmin"
     );
     if numeric_only && x.dtype == DType::Bool {
-        return cx.fail(
-            Diagnostic::new(
-                Code::Dtype,
-                b.span_of(0),
-                format!("`{}` does not take bool tensors", b.name),
-            )
-            .label(b.span_of(0), "bool")
-            .help("cast it first, e.g. `f32(x)`"),
-        );
+        return cx.fail(super::args::bool_operand(b.name, b.span_of(0)));
     }
     let Some(keepdims) = cx.bool_arg(b.get(2), false) else {
         return Type::Unknown;
@@ -204,14 +196,7 @@ fn along(cx: &mut Checker, b: &Bound) -> Type {
         return Type::Unknown;
     };
     if x.dtype == DType::Bool {
-        return cx.fail(
-            Diagnostic::new(
-                Code::Dtype,
-                b.span_of(0),
-                format!("`{}` does not take bool tensors", b.name),
-            )
-            .label(b.span_of(0), "bool"),
-        );
+        return cx.fail(super::args::bool_operand(b.name, b.span_of(0)));
     }
     let Some(axis) = b.get(1) else {
         return Type::Unknown;

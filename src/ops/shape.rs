@@ -146,8 +146,9 @@ fn finish_reshape(
     let (Some(total), Some(known)) = (element_count(&x.shape), element_count(&shape)) else {
         return cx.fail(crate::check::limit_error(b.span, "the element count"));
     };
+    let target = target_text(cx, &shape, inferred);
     let count_error = |cx: &Checker, detail: String| {
-        let (xs, ts) = (cx.show_shape(&x.shape), cx.show_shape(&shape));
+        let (xs, ts) = (cx.show_shape(&x.shape), target.clone());
         Diagnostic::new(
             Code::Reshape,
             b.span,
@@ -200,6 +201,23 @@ fn finish_reshape(
     }
     reshape_order_warning(cx, b, &x.shape, &shape);
     Type::Tensor(Tensor::new(x.dtype, shape))
+}
+
+/// The requested shape as written, with `-1` where a size is inferred.
+fn target_text(cx: &Checker, shape: &Shape, inferred: Option<usize>) -> String {
+    let parts: Vec<String> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            _ if Some(i) == inferred => "-1".to_string(),
+            Item::Axis(a) => show_axis(a, cx),
+            Item::Run(_) => cx
+                .show_shape(&vec![item.clone()])
+                .trim_matches(['[', ']'])
+                .to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
 }
 
 /// Warns when a named axis is scrambled by a reshape (section 5).
@@ -435,7 +453,7 @@ fn unsqueeze(cx: &mut Checker, b: &Bound) -> Type {
     let Some(x) = tensor0(cx, b) else {
         return Type::Unknown;
     };
-    let Some(axis) = cx.int_arg(b.get(1), 0) else {
+    let Some(axis) = cx.position_arg(b.get(1)) else {
         return Type::Unknown;
     };
     let rank = x.shape.len() as i64;

@@ -14,9 +14,10 @@ use std::ops::Range;
 
 pub use super::spec_error::SpecError;
 use super::spec_error::{
-    arrows, closest_name, dot_run, ellipsis_set_apart, is_identifier, is_identifier_char,
-    quote_char, stray_dots, trimmed_range,
+    arrows, dot_run, ellipsis_set_apart, is_identifier, is_identifier_char, quote_char, stray_dots,
+    trimmed_range,
 };
+use crate::check::suggest::closest;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EinsumSpec {
@@ -387,7 +388,7 @@ fn absent_label_help(
         .copied()
         .filter(|label| !output_labels.contains(label))
         .collect();
-    if let Some(near) = closest_name(name, unused.iter().copied()) {
+    if let Some(near) = closest(name, unused.iter().copied()) {
         return format!("did you mean `{near}`?");
     }
     if word_form {

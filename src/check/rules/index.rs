@@ -253,10 +253,12 @@ impl Checker<'_> {
         };
         let size = match axis.size.as_const() {
             Some(n) => {
-                let (Some(a), Some(b)) = (
-                    start_s.as_ref().map(Size::as_const),
-                    stop_s.as_ref().map(Size::as_const),
-                ) else {
+                // An absent bound is `Some(None)`; a present symbolic one is `None`.
+                let known = |b: &Option<Size>| match b {
+                    None => Some(None),
+                    Some(s) => s.as_const().map(Some),
+                };
+                let (Some(a), Some(b)) = (known(&start_s), known(&stop_s)) else {
                     return Some(Axis::anon(self.fresh_size()));
                 };
                 Size::constant(slice_len(n, a, b, step_v))
@@ -343,7 +345,7 @@ impl Checker<'_> {
                     format!("a tensor has no field `{other}`"),
                 )
                 .label(name.span, "unknown field");
-                if let Some(best) = crate::check::env::closest(other, fields) {
+                if let Some(best) = crate::check::suggest::closest(other, fields) {
                     d = d.help(format!("did you mean `{best}`?"));
                 } else {
                     d = d.help("fields are .shape .ndim .size .nbytes .T");

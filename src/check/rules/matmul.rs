@@ -11,12 +11,7 @@ impl Checker<'_> {
     pub fn matmul(&mut self, l: Operand, r: Operand, span: Span) -> Type {
         for o in [l, r] {
             if o.ty.dtype == DType::Bool {
-                let shown = self.show(&Type::Tensor(o.ty.clone()));
-                return self.fail(
-                    Diagnostic::new(Code::Dtype, o.span, "matmul does not take bool tensors")
-                        .label(o.span, shown)
-                        .help("cast it first, e.g. `f32(x)`"),
-                );
+                return self.fail(crate::ops::bool_operand("@", o.span));
             }
             if o.ty.is_scalar() {
                 return self.fail(

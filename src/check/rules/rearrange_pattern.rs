@@ -18,9 +18,9 @@ use std::ops::Range;
 
 pub use super::spec_error::SpecError;
 use super::spec_error::{
-    arrows, closest_name, dot_run, ellipsis_set_apart, is_identifier_char, quote_char, stray_dots,
-    trimmed_range,
+    arrows, dot_run, ellipsis_set_apart, is_identifier_char, quote_char, stray_dots, trimmed_range,
 };
+use crate::check::suggest::closest;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EinopsPattern {
@@ -451,7 +451,7 @@ fn check_names_kept(
         .copied()
         .filter(|other| !own.contains(other))
         .collect();
-    let near = closest_name(name, unmatched.iter().copied()).or(match unmatched.as_slice() {
+    let near = closest(name, unmatched.iter().copied()).or(match unmatched.as_slice() {
         [only] => Some(*only),
         _ => None,
     });
