@@ -13,12 +13,14 @@
 //! cases (`$TSR_CONFORMANCE_DIR`, default `/work/shared/conformance/cases`,
 //! embedded seeds when that folder is missing), `examples/` and
 //! `tests/check/` — and random token soups. `TSR_FUZZ_CASES=N` changes the
-//! number of cases (default 1200 mutants + 400 soups). Part (b) is explicit
+//! number of mutants (default 2000; a third as many soups, a twelfth as many
+//! random byte strings). Part (b) is explicit
 //! extreme inputs: deep nesting, long chains, huge sizes, a 50 MB file.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -268,7 +270,20 @@ enum Mutation {
     Truncate { at: Index },
     /// Keep the text up to `at`, then another seed from `from` on.
     Splice { at: Index, other: Index, from: Index },
+    /// Replace the word (name or number) at `at` with another: keeps the
+    /// program parsing, so the checker proper sees the mutant.
+    Word { at: Index, word: Index },
 }
+
+/// Names, builtins and numbers a mutant may put in place of a word.
+const WORDS: &[&str] = &[
+    "x", "y", "q", "k", "v", "w", "B", "T", "D", "N", "H", "Dh", "Dk", "E", "_", "None", "true",
+    "sum", "mean", "max", "softmax", "reshape", "permute", "transpose", "einsum", "rearrange",
+    "repeat", "squeeze", "unsqueeze", "concat", "stack", "matmul", "zeros", "f64", "i64", "bool",
+    "keepdims", "axis", "grad", "load", "size", "shape", "T", "0", "1", "2", "3", "-1", "-2",
+    "0.5", "1e300", "281474976710656", "281474976710657", "9223372036854775807",
+    "99999999999999999999",
+];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
     prop_oneof![
@@ -283,6 +298,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         1 => any::<Index>().prop_map(|at| Mutation::Truncate { at }),
         2 => (any::<Index>(), any::<Index>(), any::<Index>())
             .prop_map(|(at, other, from)| Mutation::Splice { at, other, from }),
+        8 => (any::<Index>(), any::<Index>()).prop_map(|(at, word)| Mutation::Word { at, word }),
     ]
 }
 
@@ -335,6 +351,23 @@ fn apply(text: &mut Vec<u8>, mutation: &Mutation) {
             text.truncate(pos(at, n));
             text.extend_from_slice(&other[from..]);
         }
+        Mutation::Word { at, word } => {
+            let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
+            let mut start = pos(at, n).min(n.saturating_sub(1));
+            // The next word at or after `at`, if any.
+            while start < n && !is_word(text[start]) {
+                start += 1;
+            }
+            while start > 0 && is_word(text[start - 1]) {
+                start -= 1;
+            }
+            let mut end = start;
+            while end < n && is_word(text[end]) {
+                end += 1;
+            }
+            let word = WORDS[word.index(WORDS.len())].as_bytes().to_vec();
+            text.splice(start..end, word);
+        }
     }
 }
 
@@ -381,10 +414,18 @@ fn mutated_programs_never_panic_or_hang() {
     assert!(!seeds.is_empty());
     let strategy = (
         0..seeds.len(),
-        proptest::collection::vec(mutation(), 1..8),
+        prop_oneof![
+            proptest::collection::vec(mutation(), 1..8),
+            // Word swaps only: mutants that still parse, for the checker.
+            proptest::collection::vec(
+                (any::<Index>(), any::<Index>()).prop_map(|(at, word)| Mutation::Word { at, word }),
+                1..6,
+            ),
+        ],
         dims(),
     );
-    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(1200)));
+    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(2000)));
+    let (total, checked) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let result = runner.run(&strategy, |(seed, mutations, dims)| {
         let seed = &seeds[seed];
         let mut bytes = seed.text.as_bytes().to_vec();
@@ -397,13 +438,23 @@ fn mutated_programs_never_panic_or_hang() {
             base_dir: seed.base_dir.clone(),
         };
         let shown = preview(&text);
-        run_check("fuzz-mutant", text, options, FUZZ_LIMIT)
-            .map(drop)
-            .map_err(|problem| TestCaseError::fail(format!("{problem}; input {shown}")))
+        let outcome = run_check("fuzz-mutant", text, options, FUZZ_LIMIT)
+            .map_err(|problem| TestCaseError::fail(format!("{problem}; input {shown}")))?;
+        total.fetch_add(1, Ordering::Relaxed);
+        if !outcome.has("tsr::parse") && !outcome.has("tsr::limit") {
+            checked.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(())
     });
     if let Err(failure) = result {
         panic!("{failure}");
     }
+    let (total, checked) = (total.into_inner(), checked.into_inner());
+    if std::env::var_os("TSR_ROBUSTNESS_VERBOSE").is_some() {
+        eprintln!("{total} mutants, {checked} of them parsed and reached the checker");
+    }
+    // Most mutants should get past the parser, or the checker goes unfuzzed.
+    assert!(checked * 5 >= total, "only {checked} of {total} mutants reached the checker");
 }
 
 /// (a) Soups of language tokens and identifiers, which reach corners of the
@@ -417,7 +468,7 @@ fn token_soup_never_panics_or_hangs() {
         1 => "\"[ a-z.,>()-]{0,12}\"",
     ];
     let strategy = (proptest::collection::vec(piece, 1..120), dims());
-    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(1200) / 3));
+    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(2000) / 3));
     let result = runner.run(&strategy, |(pieces, dims)| {
         let text = pieces.join(" ");
         let options = CheckOptions {
@@ -823,7 +874,7 @@ fn einsum_and_rearrange_specs_of_100k_chars() {
 
 #[test]
 fn random_bytes() {
-    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(1200) / 12));
+    let mut runner = TestRunner::new(fuzz_config(fuzz_cases(2000) / 12));
     let strategy = proptest::collection::vec(any::<u8>(), 0..4096);
     let result = runner.run(&strategy, |bytes| {
         let text = String::from_utf8_lossy(&bytes).into_owned();

@@ -358,6 +358,21 @@ impl Checker<'_> {
             })
             .collect();
         let wanted = wanted?;
+        if let Annot::Tensor {
+            dtype: Some(want), ..
+        } = annot
+        {
+            let same_shape = wanted.len() == axes.len()
+                && wanted
+                    .iter()
+                    .zip(&axes)
+                    .all(|(w, a)| w.size == a.size && (w.name == a.name || a.name.is_none()));
+            if same_shape && *want != t.dtype {
+                return Some(format!(
+                    "the shapes agree but the element types differ: cast with `{want}(...)`"
+                ));
+            }
+        }
         if wanted.len() != axes.len() {
             return None;
         }
@@ -371,6 +386,9 @@ impl Checker<'_> {
             })?;
             used[found] = true;
             order.push(found.to_string());
+        }
+        if order.iter().enumerate().all(|(i, p)| *p == i.to_string()) {
+            return None;
         }
         Some(format!(
             "the axes match in another order: use `permute(..., [{}])`",

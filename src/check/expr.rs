@@ -29,7 +29,10 @@ impl Checker<'_> {
     fn expr_kind(&mut self, e: &Expr) -> Type {
         match &e.kind {
             ExprKind::Int(Some(_)) => Type::Tensor(Tensor::weak_scalar(DType::I64)),
-            ExprKind::Int(None) => self.fail(super::limit_error(e.span, "this integer")),
+            ExprKind::Int(None) => self.fail(
+                Diagnostic::new(Code::Limit, e.span, "this integer does not fit in 64 bits")
+                    .label(e.span, "too large"),
+            ),
             ExprKind::Float(_) => Type::Tensor(Tensor::weak_scalar(DType::F32)),
             ExprKind::Bool(_) => Type::Tensor(Tensor::weak_scalar(DType::Bool)),
             ExprKind::Str(_) => Type::Str,
@@ -246,19 +249,43 @@ impl Checker<'_> {
         span: Span,
         what: &str,
     ) -> Option<super::types::Shape> {
+        let full: Vec<&[Item]> = operands.iter().map(|o| o.ty.shape.as_slice()).collect();
+        self.broadcast_parts(operands, &full, &[], span, what)
+    }
+
+    /// Broadcasts parts of operands (matmul's batch axes): diagnostics show
+    /// each operand's `full` shape, and the result with `tail` appended.
+    pub fn broadcast_parts(
+        &mut self,
+        operands: &[Operand],
+        full: &[&[Item]],
+        tail: &[Item],
+        span: Span,
+        what: &str,
+    ) -> Option<super::types::Shape> {
         let (first, rest) = operands.split_first()?;
         let mut shape = first.ty.shape.clone();
         let mut outer = None;
         for (i, operand) in rest.iter().enumerate() {
             match broadcast(&shape, &operand.ty.shape) {
                 Ok(b) => {
+                    if let Err(d) = super::check_element_count(&b.shape, span) {
+                        self.report(d);
+                        return None;
+                    }
                     if outer.is_none() {
                         outer = outer_name(&b);
                     }
                     shape = b.shape;
                 }
                 Err(conflicts) => {
-                    let d = self.broadcast_error(&operands[..i + 2], &conflicts, span, what);
+                    let d = self.broadcast_error(
+                        &operands[..i + 2],
+                        &full[..i + 2],
+                        &conflicts,
+                        span,
+                        what,
+                    );
                     self.report(d);
                     return None;
                 }
@@ -267,7 +294,8 @@ impl Checker<'_> {
         if let Some(name) = outer {
             let intended = operands.iter().any(|o| o.expr.is_some_and(inserts_axis));
             if !intended {
-                let shown = self.show_shape(&shape);
+                let result: Vec<Item> = shape.iter().chain(tail).cloned().collect();
+                let shown = self.show_shape(&result);
                 let mut d = Diagnostic::new(
                     Code::BroadcastOuter,
                     span,
@@ -275,8 +303,8 @@ impl Checker<'_> {
                         "broadcasting makes an outer product over {name}: the result is {shown}"
                     ),
                 );
-                for o in operands {
-                    let s = self.show_shape(&o.ty.shape);
+                for (o, f) in operands.iter().zip(full) {
+                    let s = self.show_shape(&f.to_vec());
                     d = d.label(o.span, s);
                 }
                 d = d.help(format!(
@@ -291,14 +319,12 @@ impl Checker<'_> {
     fn broadcast_error(
         &self,
         operands: &[Operand],
+        full: &[&[Item]],
         conflicts: &[Conflict],
         span: Span,
         what: &str,
     ) -> Diagnostic {
-        let shapes: Vec<String> = operands
-            .iter()
-            .map(|o| self.show_shape(&o.ty.shape))
-            .collect();
+        let shapes: Vec<String> = full.iter().map(|f| self.show_shape(&f.to_vec())).collect();
         let pairs: Vec<String> = conflicts
             .iter()
             .map(|c| {
@@ -354,8 +380,13 @@ impl Checker<'_> {
         if long.len() == short.len() {
             let mut order = Vec::new();
             for name in long {
-                order.push(short.iter().position(|n| n == name)?.to_string());
+                let found = (0..short.len()).find(|i| short[*i] == *name && !order.contains(i))?;
+                order.push(found);
             }
+            if order.iter().enumerate().all(|(i, p)| i == *p) {
+                return None;
+            }
+            let order: Vec<String> = order.iter().map(|p| p.to_string()).collect();
             return Some(format!(
                 "the axes are the same in another order: `permute({text}, [{}])`",
                 order.join(", ")

@@ -22,8 +22,31 @@ pub struct FnSig {
 /// What a call bound each generic and run to.
 #[derive(Default)]
 struct Bindings {
-    generics: HashMap<u32, Axis>,
-    runs: HashMap<RunId, Vec<Item>>,
+    /// Each generic's axis, and the index of the argument that bound it.
+    generics: HashMap<u32, (Axis, usize)>,
+    runs: HashMap<RunId, (Vec<Item>, usize)>,
+}
+
+/// Why an argument does not fit its parameter.
+enum Mismatch {
+    /// Not a tensor, a rank or element type that cannot fit.
+    Kind,
+    /// A generic already bound to another axis by an earlier argument.
+    Generic {
+        generic: u32,
+        bound: Axis,
+        from: usize,
+        found: Axis,
+    },
+    /// A run already bound to other axes by an earlier argument.
+    Run {
+        run: RunId,
+        bound: Vec<Item>,
+        from: usize,
+        found: Vec<Item>,
+    },
+    /// Fits no better once every generic is known: the expected type says why.
+    Shape(Type),
 }
 
 impl Checker<'_> {
@@ -50,7 +73,8 @@ impl Checker<'_> {
             let ty = self.annotation_type(&p.ty, AnnotationUse::Signature);
             params.push((p.name.name.clone(), ty, p.ty.span));
         }
-        if let Some(span) = def.ret.as_ref().and_then(ellipsis_in) {
+        let broken_ret = def.ret.as_ref().and_then(ellipsis_in);
+        if let Some(span) = broken_ret {
             self.report(
                 Diagnostic::new(Code::Annotation, span, "`...` may not appear in a return type")
                     .label(span, "a fresh run nothing binds")
@@ -85,6 +109,12 @@ impl Checker<'_> {
                 declared
             }
             None => results.into_iter().next().map_or(Type::Nothing, |(t, _)| t),
+        };
+        // A return type that failed must not leak a meaningless run to callers.
+        let ret = if broken_ret.is_some() {
+            Type::Unknown
+        } else {
+            ret
         };
         self.current_runs = saved_runs;
         self.pop_scope();
@@ -167,18 +197,23 @@ impl Checker<'_> {
         }
         match self.unify_call(&sig, types) {
             Ok(bindings) => self.instantiate(&sig.ret, &bindings),
-            Err(i) => {
+            Err((i, mismatch)) => {
                 let (name, declared, pspan) = &sig.params[i];
                 let (got, want) = (self.show(&types[i]), self.show(declared));
-                self.fail(
-                    Diagnostic::new(
-                        Code::Call,
-                        span,
-                        format!("argument `{name}` of `{}` does not match its parameter: {got} vs {want}", sig.name),
-                    )
-                    .label(args[i].span, got)
-                    .label(*pspan, format!("parameter `{name}`: {want}")),
+                let mut d = Diagnostic::new(
+                    Code::Call,
+                    span,
+                    format!(
+                        "argument `{name}` of `{}` does not match its parameter: {got} vs {want}",
+                        sig.name
+                    ),
                 )
+                .label(args[i].span, got)
+                .label(*pspan, format!("parameter `{name}`: {want}"));
+                if let Some(why) = self.explain(&sig, i, &mismatch) {
+                    d = d.help(why);
+                }
+                self.fail(d)
             }
         }
     }
@@ -233,34 +268,77 @@ impl Checker<'_> {
                 Code::Arg,
                 span,
                 format!(
-                    "`{}` takes {} arguments, but {} were given",
+                    "`{}` takes {}, but {} given",
                     sig.name,
-                    sig.params.len(),
-                    args.len()
+                    super::plural(sig.params.len(), "argument"),
+                    if args.len() == 1 {
+                        "1 was".to_string()
+                    } else {
+                        format!("{} were", args.len())
+                    }
                 ),
             )
-            .label(span, format!("{} arguments", args.len()))
+            .label(span, super::plural(args.len(), "argument"))
             .label(sig.span, "defined here")),
         }
     }
 
-    /// Unifies arguments with the signature; the index of the first argument that fails.
-    fn unify_call(&self, sig: &FnSig, types: &[Type]) -> Result<Bindings, usize> {
+    /// Unifies arguments with the signature; the first argument that fails, and why.
+    fn unify_call(&self, sig: &FnSig, types: &[Type]) -> Result<Bindings, (usize, Mismatch)> {
         let mut b = Bindings::default();
         for (i, ((_, param, _), arg)) in sig.params.iter().zip(types).enumerate() {
-            if !unify(param, arg, &mut b) {
-                return Err(i);
-            }
+            unify(param, arg, &mut b, i).map_err(|m| (i, m))?;
         }
         for (i, ((_, param, _), arg)) in sig.params.iter().zip(types).enumerate() {
             let expected = self.instantiate(param, &b);
             if conform(&super::annot::annot_of_type(&expected), arg).is_none()
                 && !weak_fits(&expected, arg)
             {
-                return Err(i);
+                return Err((i, Mismatch::Shape(expected)));
             }
         }
         Ok(b)
+    }
+
+    /// Says why argument `i` does not fit, naming what earlier ones bound.
+    fn explain(&self, sig: &FnSig, i: usize, mismatch: &Mismatch) -> Option<String> {
+        let param = |j: usize| sig.params.get(j).map_or("?", |p| p.0.as_str());
+        match mismatch {
+            Mismatch::Kind => None,
+            Mismatch::Generic {
+                generic,
+                bound,
+                from,
+                found,
+            } => Some(format!(
+                "`{}` is {} from argument `{}`, but argument `{}` gives {}",
+                self.generics
+                    .get(*generic as usize)
+                    .map_or("_", |g| g.as_ref()),
+                super::types::show_axis(bound, self),
+                param(*from),
+                param(i),
+                super::types::show_axis(found, self),
+            )),
+            Mismatch::Run {
+                run,
+                bound,
+                from,
+                found,
+            } => Some(format!(
+                "`*{}` is {} from argument `{}`, but argument `{}` gives {}",
+                super::types::Names::run(self, *run),
+                self.show_shape(bound),
+                param(*from),
+                param(i),
+                self.show_shape(found),
+            )),
+            Mismatch::Shape(expected) => Some(format!(
+                "with what the other arguments bind, `{}` must be {}",
+                param(i),
+                self.show(expected)
+            )),
+        }
     }
 
     /// Replaces generics and runs by what a call bound them to.
@@ -271,7 +349,7 @@ impl Checker<'_> {
                 for item in &t.shape {
                     match item {
                         Item::Run(r) => match b.runs.get(r) {
-                            Some(items) => shape.extend(items.iter().cloned()),
+                            Some((items, _)) => shape.extend(items.iter().cloned()),
                             None => shape.push(item.clone()),
                         },
                         Item::Axis(a) => shape.push(Item::Axis(instantiate_axis(a, b))),
@@ -289,15 +367,18 @@ impl Checker<'_> {
 
 fn instantiate_axis(a: &Axis, b: &Bindings) -> Axis {
     if let Some(AtomId::Generic(g)) = a.size.as_atom() {
-        if let Some(bound) = b.generics.get(&g) {
+        if let Some((bound, _)) = b.generics.get(&g) {
             return bound.clone();
         }
     }
     let size = a
         .size
         .substitute(&mut |atom| match atom {
-            AtomId::Generic(g) => b.generics.get(&g).map(|ax| ax.size.clone()),
-            AtomId::RunProduct(r) => b.runs.get(&RunId(r)).and_then(|items| run_product(items)),
+            AtomId::Generic(g) => b.generics.get(&g).map(|(ax, _)| ax.size.clone()),
+            AtomId::RunProduct(r) => b
+                .runs
+                .get(&RunId(r))
+                .and_then(|(items, _)| run_product(items)),
             _ => None,
         })
         .unwrap_or_else(|_| a.size.clone());
@@ -317,21 +398,22 @@ fn weak_fits(expected: &Type, arg: &Type) -> bool {
     matches!((expected, arg), (Type::Tensor(e), Type::Tensor(a)) if a.weak && e.is_scalar() && a.is_scalar())
 }
 
-/// First pass: bind plain generics and runs from the argument.
-fn unify(param: &Type, arg: &Type, b: &mut Bindings) -> bool {
+/// First pass: bind plain generics and runs from argument `index`.
+fn unify(param: &Type, arg: &Type, b: &mut Bindings, index: usize) -> Result<(), Mismatch> {
     match (param, arg) {
-        (Type::Unknown, _) => true,
-        (Type::Tuple(ps), Type::Tuple(as_)) if ps.len() == as_.len() => {
-            ps.iter().zip(as_).all(|(p, a)| unify(p, a, b))
-        }
+        (Type::Unknown, _) | (_, Type::Unknown) => Ok(()),
+        (Type::Tuple(ps), Type::Tuple(items)) if ps.len() == items.len() => ps
+            .iter()
+            .zip(items)
+            .try_for_each(|(p, a)| unify(p, a, b, index)),
         (Type::Tensor(p), Type::Tensor(a)) => {
             if p.dtype != a.dtype && !(a.weak && a.is_scalar()) {
-                return false;
+                return Err(Mismatch::Kind);
             }
             let run_at = p.shape.iter().position(|i| matches!(i, Item::Run(_)));
             let fixed = p.shape.len() - usize::from(run_at.is_some());
             if a.shape.len() < fixed || (run_at.is_none() && a.shape.len() != fixed) {
-                return false;
+                return Err(Mismatch::Kind);
             }
             let (prefix, suffix) = match run_at {
                 Some(r) => (r, p.shape.len() - r - 1),
@@ -344,50 +426,62 @@ fn unify(param: &Type, arg: &Type, b: &mut Bindings) -> bool {
                     .zip(&a.shape[tail..]),
             );
             for (pi, ai) in pairs {
-                if !bind_axis(pi, ai, b) {
-                    return false;
-                }
+                bind_axis(pi, ai, b, index)?;
             }
             if let Some(r) = run_at {
                 let Item::Run(run) = p.shape[r] else {
-                    return false;
+                    return Err(Mismatch::Kind);
                 };
                 let items = a.shape[prefix..tail].to_vec();
                 match b.runs.get(&run) {
-                    Some(bound) if !same_run(bound, &items) => return false,
+                    Some((bound, from)) if !same_run(bound, &items) => {
+                        return Err(Mismatch::Run {
+                            run,
+                            bound: bound.clone(),
+                            from: *from,
+                            found: items,
+                        });
+                    }
                     Some(_) => {}
                     None => {
-                        b.runs.insert(run, items);
+                        b.runs.insert(run, (items, index));
                     }
                 }
             }
-            true
+            Ok(())
         }
-        _ => {
-            matches!(arg, Type::Unknown)
-                || std::mem::discriminant(param) == std::mem::discriminant(arg)
-        }
+        _ if std::mem::discriminant(param) == std::mem::discriminant(arg) => Ok(()),
+        _ => Err(Mismatch::Kind),
     }
 }
 
-fn bind_axis(p: &Item, a: &Item, b: &mut Bindings) -> bool {
+fn bind_axis(p: &Item, a: &Item, b: &mut Bindings, index: usize) -> Result<(), Mismatch> {
     let (Item::Axis(p), Item::Axis(a)) = (p, a) else {
-        return p == a;
+        return if p == a { Ok(()) } else { Err(Mismatch::Kind) };
     };
     let Some(AtomId::Generic(g)) = p.size.as_atom() else {
-        return true; // checked after every generic is bound
+        return Ok(()); // checked after every generic is bound
     };
     match b.generics.get(&g) {
         None => {
-            b.generics.insert(g, a.clone());
-            true
+            b.generics.insert(g, (a.clone(), index));
+            Ok(())
         }
-        Some(bound) => {
-            bound.size == a.size
-                && match (&bound.name, &a.name) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => true,
-                }
+        Some((bound, from)) => {
+            let names_agree = match (&bound.name, &a.name) {
+                (Some(x), Some(y)) => x == y,
+                _ => true,
+            };
+            if bound.size == a.size && names_agree {
+                Ok(())
+            } else {
+                Err(Mismatch::Generic {
+                    generic: g,
+                    bound: bound.clone(),
+                    from: *from,
+                    found: a.clone(),
+                })
+            }
         }
     }
 }

@@ -50,8 +50,18 @@ pub(crate) fn limit_error(span: Span, what: &str) -> Diagnostic {
     Diagnostic::new(
         Code::Limit,
         span,
-        format!("{what} is larger than tsr's limit of 2^48"),
+        format!("{what} is larger than tsr's limit of 2^48 ({MAX_SIZE})"),
     )
+    .label(span, "too large")
+}
+
+/// "1 argument", "2 arguments".
+pub(crate) fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// Refuses shapes whose element count is beyond [`MAX_SIZE`]: such a tensor

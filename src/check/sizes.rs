@@ -38,7 +38,7 @@ impl Checker<'_> {
                 };
                 let size = size_result(result, e.span).map_err(|d| {
                     if *op == BinaryOp::Div {
-                        self.division_help(d, &l, &r)
+                        self.division_help(d, [(lhs, &l), (rhs, &r)])
                     } else {
                         d
                     }
@@ -69,12 +69,17 @@ impl Checker<'_> {
         }
     }
 
-    fn division_help(&self, d: Diagnostic, l: &Size, r: &Size) -> Diagnostic {
-        let message = format!(
-            "{} is not divisible by {}",
-            self.show_size(l),
-            self.show_size(r)
-        );
+    fn division_help(&self, d: Diagnostic, operands: [(&Expr, &Size); 2]) -> Diagnostic {
+        let [a, b] = operands.map(|(e, size)| {
+            let text = self.describe(e);
+            let value = self.show_size(size);
+            if text == value {
+                text
+            } else {
+                format!("{text} = {value}")
+            }
+        });
+        let message = format!("{a} is not divisible by {b}: sizes must divide exactly");
         Diagnostic { message, ..d }
     }
 

@@ -201,15 +201,27 @@ impl Checker<'_> {
     }
 
     pub fn bind_name(&mut self, ident: &Ident, ty: Type, kind: ValueKind) {
-        if self.lookup_scope(&ident.name) == Some(self.scopes.len() - 1) {
-            if let Some(Entry::Fn(_)) = self.lookup(&ident.name) {
-                self.report(Diagnostic::new(
+        // `let` may shadow any name (10.7); an input or parameter declared
+        // twice is a mistake, not a shadowing.
+        let twice = matches!(kind, ValueKind::Input | ValueKind::Param)
+            && self.lookup_scope(&ident.name) == Some(self.scopes.len() - 1)
+            && matches!(
+                self.lookup(&ident.name),
+                Some(Entry::Value {
+                    kind: ValueKind::Input | ValueKind::Param,
+                    ..
+                })
+            );
+        if twice {
+            self.report(
+                Diagnostic::new(
                     Code::Assign,
                     ident.span,
-                    format!("`{}` is a fn and cannot be rebound", ident.name),
-                ));
-                return;
-            }
+                    format!("`{}` is declared twice", ident.name),
+                )
+                .label(ident.span, "declared again here"),
+            );
+            return;
         }
         self.define(
             &ident.name,

@@ -41,18 +41,28 @@ fn edit_distance(a: &str, b: &str) -> Option<usize> {
     if a.len() > MAX_SUGGESTED_LEN || b.len() > MAX_SUGGESTED_LEN {
         return None;
     }
-    let b = b.as_bytes();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, a_byte) in a.bytes().enumerate() {
-        current[0] = i + 1;
-        for (j, b_byte) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(a_byte != *b_byte);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
+    // Optimal string alignment: a swap of two neighbours (`mena`) is one edit.
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
     }
-    previous.last().copied()
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    Some(rows[a.len()][b.len()])
 }
 
 #[cfg(test)]

@@ -119,12 +119,14 @@ fn full(cx: &mut Checker, b: &Bound) -> Type {
 }
 
 fn arange(cx: &mut Checker, b: &Bound) -> Type {
-    let mut float = false;
+    let exprs: Vec<&Expr> = (0..3).filter_map(|i| b.get(i)).collect();
+    let float = exprs.iter().any(|e| is_float_literal(e));
     let mut sizes = Vec::new();
-    for i in 0..3 {
-        let Some(e) = b.get(i) else { continue };
-        if let ExprKind::Float(_) = e.kind {
-            float = true;
+    for e in &exprs {
+        if float {
+            if cx.scalar_arg(Some(e)).is_none() {
+                return Type::Unknown;
+            }
             continue;
         }
         match cx.static_size(e) {
@@ -135,7 +137,31 @@ fn arange(cx: &mut Checker, b: &Bound) -> Type {
     let Some(dtype) = cx.dtype_arg(b.get(3), if float { DType::F32 } else { DType::I64 }) else {
         return Type::Unknown;
     };
-    let length = if float || sizes.iter().any(|s| !s.is_const()) {
+    let literals: Option<Vec<f64>> = exprs.iter().map(|e| literal_number(e)).collect();
+    let length = if let (true, Some(v)) = (float, literals) {
+        let (start, stop, step) = match v.as_slice() {
+            [n] => (0.0, *n, 1.0),
+            [a, z] => (*a, *z, 1.0),
+            [a, z, s] => (*a, *z, *s),
+            _ => return Type::Unknown,
+        };
+        if step == 0.0 {
+            return cx.fail(Diagnostic::new(
+                Code::Arg,
+                b.span_of(2),
+                "`arange` step cannot be zero",
+            ));
+        }
+        // NumPy's length: ceil((stop - start) / step), at least 0.
+        let n = ((stop - start) / step).ceil().max(0.0);
+        if !n.is_finite() || n > crate::check::MAX_SIZE as f64 {
+            return cx.fail(crate::check::limit_error(
+                b.span,
+                "the length of this `arange`",
+            ));
+        }
+        Size::constant(n as i64)
+    } else if float || sizes.iter().any(|s| !s.is_const()) {
         match (b.get(1), b.get(2)) {
             (None, None) if !float => sizes.first().cloned().unwrap_or_else(|| cx.fresh_size()),
             (Some(_), None) if !float => {
@@ -308,5 +334,23 @@ pub fn shape_arg(cx: &mut Checker, e: Option<&Expr>) -> Option<Shape> {
                 None
             }
         },
+    }
+}
+
+fn is_float_literal(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Float(_) => true,
+        ExprKind::Unary { operand, .. } => is_float_literal(operand),
+        _ => false,
+    }
+}
+
+/// The value of a number literal, possibly negated.
+fn literal_number(e: &Expr) -> Option<f64> {
+    match &e.kind {
+        ExprKind::Float(v) => Some(*v),
+        ExprKind::Int(Some(v)) => Some(*v as f64),
+        ExprKind::Unary { operand, .. } => literal_number(operand).map(|v| -v),
+        _ => None,
     }
 }

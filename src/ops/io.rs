@@ -38,15 +38,21 @@ fn load(cx: &mut Checker, b: &Bound) -> Type {
     match header_type(cx, b) {
         Some(Ok(ty)) => ty,
         Some(Err(d)) => cx.fail(d),
-        None => cx.fail(
-            Diagnostic::new(
-                Code::Annotation,
-                b.span,
-                "the type of this `load` is unknown",
+        None => {
+            let why = match b.get(0).and_then(literal) {
+                Some(path) => format!("`{path}` does not exist here, so its header cannot give it"),
+                None => "its path is not a string literal, so no header can give it".to_string(),
+            };
+            cx.fail(
+                Diagnostic::new(
+                    Code::Annotation,
+                    b.span,
+                    format!("the type of this `load` is unknown: {why}"),
+                )
+                .label(b.span, "no type")
+                .help("add a type: `let w: [D, D] = load(...)`"),
             )
-            .label(b.span, "no type")
-            .help("add a type: `let w: [D, D] = load(...)`"),
-        ),
+        }
     }
 }
 
@@ -136,29 +142,30 @@ impl Checker<'_> {
             },
             other => other.clone(),
         };
-        let expected = self.annot_to_type(&declared_ty, AnnotationUse::Input, call.span);
         match header_type(self, &bound) {
             Some(Ok(found)) => {
-                if crate::check::annot::conform(&declared_ty, &found).is_none() {
-                    let (f, w) = (self.show(&found), self.show_annot(&declared_ty));
-                    let path = bound.get(0).and_then(literal).unwrap_or("the file");
-                    self.report(
-                        Diagnostic::new(
-                            Code::Io,
-                            call.span,
-                            format!("`{path}` holds {f}, but its declared type is {w}"),
-                        )
-                        .label(call.span, format!("the file holds {f}"))
-                        .help("fix the annotation or the file"),
-                    );
+                // The header fills in what the annotation leaves open (`_`, `...`).
+                if let Some(ty) = crate::check::annot::conform(&declared_ty, &found) {
+                    return ty;
                 }
-                expected
+                let (f, w) = (self.show(&found), self.show_annot(&declared_ty));
+                let path = bound.get(0).and_then(literal).unwrap_or("the file");
+                self.report(
+                    Diagnostic::new(
+                        Code::Io,
+                        call.span,
+                        format!("`{path}` holds {f}, but its declared type is {w}"),
+                    )
+                    .label(call.span, format!("the file holds {f}"))
+                    .help("fix the annotation or the file"),
+                );
+                self.annot_to_type(&declared_ty, AnnotationUse::Input, call.span)
             }
             Some(Err(d)) => {
                 self.report(d);
-                expected
+                self.annot_to_type(&declared_ty, AnnotationUse::Input, call.span)
             }
-            None => expected,
+            None => self.annot_to_type(&declared_ty, AnnotationUse::Input, call.span),
         }
     }
 }

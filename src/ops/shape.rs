@@ -189,6 +189,7 @@ fn finish_reshape(
     }
     if b.name == "view" && !x.contiguous {
         let xs = cx.show_shape(&x.shape);
+        let text = b.get(0).map_or_else(|| "x".to_string(), |e| cx.describe(e));
         return cx.fail(
             Diagnostic::new(
                 Code::View,
@@ -196,7 +197,9 @@ fn finish_reshape(
                 format!("`view` needs a contiguous tensor, but {xs} is a permuted or strided view"),
             )
             .label(b.span_of(0), format!("{xs}, not contiguous"))
-            .help("use `reshape(...)`, which copies when it must, or `view(contiguous(x), ...)`"),
+            .help(format!(
+                "use `reshape({text}, ...)`, which copies when it must, or `view(contiguous({text}), ...)`"
+            )),
         );
     }
     reshape_order_warning(cx, b, &x.shape, &shape);
@@ -229,7 +232,18 @@ fn reshape_order_warning(cx: &mut Checker, b: &Bound, from: &[Item], to: &[Item]
     let Some((gf, gt)) = groups_from else { return };
     for (j, t) in to_axes.iter().enumerate() {
         let Some(name) = &t.name else { continue };
-        let Some(i) = from_axes.iter().position(|a| a.name.as_ref() == Some(name)) else {
+        // The k-th axis named N in the result comes from the k-th one in x.
+        let k = to_axes[..j]
+            .iter()
+            .filter(|a| a.name.as_ref() == Some(name))
+            .count();
+        let Some(i) = from_axes
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.name.as_ref() == Some(name))
+            .nth(k)
+            .map(|(i, _)| i)
+        else {
             continue;
         };
         let crowded = |group: usize, axes: &[&Axis], of: &[usize]| {
@@ -247,10 +261,12 @@ fn reshape_order_warning(cx: &mut Checker, b: &Bound, from: &[Item], to: &[Item]
                 b.span,
                 format!("this reshape of {fs} into {ts} scrambles axis {name}: its elements are not where {name} ends up"),
             )
-            .label(b.span_of(0), fs);
+            .label(b.span_of(0), fs)
+            .label(b.span_of(1), ts);
             if let Some(perm) = perm {
+                let x = b.get(0).map_or_else(|| "x".to_string(), |e| cx.describe(e));
                 d = d.help(format!(
-                    "permute first: `reshape(permute(x, [{perm}]), ...)`"
+                    "permute first: `reshape(permute({x}, [{perm}]), ...)`"
                 ));
             }
             cx.report(d);
@@ -295,21 +311,20 @@ fn groups(from: &[&Axis], to: &[&Axis]) -> Option<(Vec<usize>, Vec<usize>)> {
 
 /// The permutation of `from` that orders its named axes as `to` does.
 fn bring_into_order(from: &[&Axis], to: &[&Axis]) -> Option<String> {
-    let mut keyed: Vec<(usize, usize)> = Vec::with_capacity(from.len());
-    let mut last = 0;
-    for (i, a) in from.iter().enumerate() {
-        let key = a
-            .name
+    // Axes the result names go in the result's order; the others (merged
+    // into a new axis, like H and Dh into D) follow, in their own order.
+    let position = |a: &Axis| {
+        a.name
             .as_ref()
             .and_then(|n| to.iter().position(|t| t.name.as_ref() == Some(n)))
-            .map(|p| p * 2)
-            .unwrap_or(last + 1);
-        last = key;
-        keyed.push((key, i));
-    }
-    keyed.sort_by_key(|(k, _)| *k);
-    let perm: Vec<String> = keyed.iter().map(|(_, i)| i.to_string()).collect();
-    (perm.iter().enumerate().any(|(i, p)| *p != i.to_string())).then(|| perm.join(", "))
+    };
+    let mut order: Vec<usize> = (0..from.len()).collect();
+    order.sort_by_key(|&i| (position(from[i]).is_none(), position(from[i]), i));
+    let identity = order.iter().enumerate().all(|(i, p)| i == *p);
+    (!identity).then(|| {
+        let shown: Vec<String> = order.iter().map(|p| p.to_string()).collect();
+        shown.join(", ")
+    })
 }
 
 fn reorder(x: Tensor, order: &[usize]) -> Type {
@@ -432,7 +447,7 @@ fn squeeze(cx: &mut Checker, b: &Bound) -> Type {
                     Diagnostic::new(
                         Code::Axis,
                         e.span,
-                        format!("cannot squeeze axis {shown}: its size is not 1"),
+                        format!("cannot squeeze axis {i} ({shown}): its size is not 1"),
                     )
                     .label(e.span, shown),
                 );
@@ -515,6 +530,10 @@ fn flatten(cx: &mut Checker, b: &Bound) -> Type {
             b.span,
             format!("`flatten` start axis {start} comes after end axis {end}"),
         ));
+    }
+    if start == end {
+        // Flattening one axis changes nothing, its name included.
+        return Type::Tensor(Tensor { weak: false, ..x });
     }
     let Some(merged) = element_count(&x.shape[start..=end]) else {
         return cx.fail(crate::check::limit_error(b.span, "the element count"));

@@ -9,15 +9,17 @@ use std::cell::{Cell, RefCell};
 use lalrpop_util::ParseError;
 
 use super::ast::{
-    Arg, AxisExpr, AxisExprKind, BinaryOp, Block, Expr, ExprKind, Ident, IndexItem, IndexItemKind,
-    Stmt, StmtKind, UnaryOp,
+    Arg, AxisExpr, AxisExprKind, BinaryOp, Block, DimDecl, Expr, ExprKind, Ident, IndexItem,
+    IndexItemKind, Stmt, StmtKind, UnaryOp,
 };
 use super::lexer::Tok;
 use crate::source::Span;
 
-/// An expression with the depth of its tree (a leaf is 0).
+/// An expression with the depth of its tree (a leaf is 0). Boxed, because
+/// the parser moves its stack entries around and most expressions end up
+/// boxed in their parent anyway.
 pub(crate) struct Node {
-    pub expr: Expr,
+    pub expr: Box<Expr>,
     pub depth: u32,
 }
 
@@ -44,6 +46,10 @@ impl Context {
         self.too_deep.set(None);
     }
 
+    pub fn max_depth(&self) -> u32 {
+        self.max_depth.get()
+    }
+
     /// Where the statement just parsed first went over its depth.
     pub fn too_deep(&self) -> Option<Span> {
         self.too_deep.get()
@@ -52,6 +58,17 @@ impl Context {
     fn exceeded(&self, span: Span) {
         if self.too_deep.get().is_none() {
             self.too_deep.set(Some(span));
+        }
+    }
+
+    /// Collects the parts of a chain that nests one level per part: past
+    /// the depth limit the statement is too deep, and the list stops
+    /// growing.
+    pub fn push_capped<T>(&self, items: &mut Vec<T>, item: T, span: Span) {
+        if items.len() < self.max_depth.get() as usize {
+            items.push(item);
+        } else {
+            self.exceeded(span);
         }
     }
 
@@ -80,16 +97,16 @@ impl Context {
     fn wrap(&self, kind: ExprKind, span: Span, depth: u32) -> Node {
         if depth <= self.max_depth.get() {
             return Node {
-                expr: Expr { kind, span },
+                expr: Box::new(Expr { kind, span }),
                 depth,
             };
         }
         self.exceeded(span);
         Node {
-            expr: Expr {
+            expr: Box::new(Expr {
                 kind: ExprKind::Name(String::new()),
                 span,
-            },
+            }),
             depth,
         }
     }
@@ -103,8 +120,8 @@ impl Context {
         let depth = lhs.depth.max(rhs.depth).saturating_add(1);
         let kind = ExprKind::Binary {
             op,
-            lhs: Box::new(lhs.expr),
-            rhs: Box::new(rhs.expr),
+            lhs: lhs.expr,
+            rhs: rhs.expr,
         };
         self.wrap(kind, span, depth)
     }
@@ -116,7 +133,7 @@ impl Context {
             let depth = operand.depth.saturating_add(1);
             let kind = ExprKind::Unary {
                 op: UnaryOp::Neg,
-                operand: Box::new(operand.expr),
+                operand: operand.expr,
             };
             operand = self.wrap(kind, Span::new(start, end), depth);
         }
@@ -164,7 +181,7 @@ impl Context {
             .into_iter()
             .map(|(key, value)| {
                 depth = depth.max(key.depth).max(value.depth);
-                (key.expr, value.expr)
+                (*key.expr, *value.expr)
             })
             .collect();
         self.wrap(
@@ -184,7 +201,7 @@ impl Context {
         let span = Span::new(receiver.expr.span.start as usize, r);
         let (args, depth) = unzip(args);
         let kind = ExprKind::Method {
-            receiver: Box::new(receiver.expr),
+            receiver: receiver.expr,
             name,
             args,
         };
@@ -195,7 +212,7 @@ impl Context {
         let span = receiver.expr.span.to(name.span);
         let depth = receiver.depth.saturating_add(1);
         let kind = ExprKind::Field {
-            receiver: Box::new(receiver.expr),
+            receiver: receiver.expr,
             name,
         };
         self.wrap(kind, span, depth)
@@ -205,15 +222,15 @@ impl Context {
         let span = Span::new(base.expr.span.start as usize, r);
         let (items, depth) = unzip(items);
         let kind = ExprKind::Index {
-            base: Box::new(base.expr),
+            base: base.expr,
             items,
         };
         self.wrap(kind, span, depth.max(base.depth.saturating_add(1)))
     }
 
     /// An `if` with its `else if` links (each with the offset of its `if`)
-    /// and final `else`. Each link nests the rest of the chain one block
-    /// deeper, so a chain longer than the depth limit is too deep as well.
+    /// and final `else`; each link nests the rest of the chain one block
+    /// deeper.
     pub fn if_chain(
         &self,
         head: (Node, Block),
@@ -222,19 +239,12 @@ impl Context {
         span: Span,
     ) -> Stmt {
         let (cond, then_block) = head;
-        if links.len() > self.max_depth.get() as usize {
-            self.exceeded(span);
-            return Stmt {
-                kind: StmtKind::Expr(cond.expr),
-                span,
-            };
-        }
         let mut else_block = last;
         for (start, cond, then_block) in links.into_iter().rev() {
             let span = Span::new(start, span.end as usize);
             let stmt = Stmt {
                 kind: StmtKind::If {
-                    cond: cond.expr,
+                    cond: *cond.expr,
                     then_block,
                     else_block,
                 },
@@ -247,7 +257,7 @@ impl Context {
         }
         Stmt {
             kind: StmtKind::If {
-                cond: cond.expr,
+                cond: *cond.expr,
                 then_block,
                 else_block,
             },
@@ -273,7 +283,7 @@ fn unzip<T: Into<(U, u32)>, U>(items: Vec<T>) -> (Vec<U>, u32) {
 
 impl From<Node> for (Expr, u32) {
     fn from(node: Node) -> (Expr, u32) {
-        (node.expr, node.depth)
+        (*node.expr, node.depth)
     }
 }
 
@@ -287,18 +297,26 @@ pub(crate) fn ident(name: &str, l: usize, r: usize) -> Ident {
 pub(crate) fn arg(name: Option<Ident>, value: Node, l: usize, r: usize) -> (Arg, u32) {
     let arg = Arg {
         name,
-        value: value.expr,
+        value: *value.expr,
         span: Span::new(l, r),
     };
     (arg, value.depth)
 }
 
-pub(crate) fn index_item(kind: IndexItemKind, depth: u32, l: usize, r: usize) -> (IndexItem, u32) {
+fn index_item(kind: IndexItemKind, depth: u32, l: usize, r: usize) -> (IndexItem, u32) {
     let item = IndexItem {
         kind,
         span: Span::new(l, r),
     };
     (item, depth)
+}
+
+pub(crate) fn index_expr(value: Node, l: usize, r: usize) -> (IndexItem, u32) {
+    index_item(IndexItemKind::Expr(*value.expr), value.depth, l, r)
+}
+
+pub(crate) fn index_ellipsis(l: usize, r: usize) -> (IndexItem, u32) {
+    index_item(IndexItemKind::Ellipsis, 0, l, r)
 }
 
 /// `start:stop:step`, each part optional.
@@ -316,17 +334,39 @@ pub(crate) fn slice(
         .max()
         .unwrap_or(0);
     let kind = IndexItemKind::Slice {
-        start: start.map(|node| node.expr),
-        stop: stop.map(|node| node.expr),
-        step: step.map(|node| node.expr),
+        start: start.map(|node| *node.expr),
+        stop: stop.map(|node| *node.expr),
+        step: step.map(|node| *node.expr),
     };
     index_item(kind, depth, l, r)
 }
 
+pub(crate) fn dim_decl(name: Ident, value: Option<Node>, l: usize, r: usize) -> DimDecl {
+    DimDecl {
+        name,
+        value: value.map(|node| *node.expr),
+        span: Span::new(l, r),
+    }
+}
+
+pub(crate) fn run_axis(name: Ident, l: usize, r: usize) -> AxisExpr {
+    AxisExpr {
+        kind: AxisExprKind::Run(name),
+        span: Span::new(l, r),
+    }
+}
+
+pub(crate) fn ellipsis_axis(l: usize, r: usize) -> AxisExpr {
+    AxisExpr {
+        kind: AxisExprKind::Ellipsis,
+        span: Span::new(l, r),
+    }
+}
+
 /// An axis of a shape: `_` alone is "any size", anything else a size.
 pub(crate) fn axis(node: Node) -> AxisExpr {
-    let span = node.expr.span;
-    let kind = match node.expr.kind {
+    let Expr { kind, span } = *node.expr;
+    let kind = match kind {
         ExprKind::Name(name) if name == "_" => AxisExprKind::Any,
         kind => AxisExprKind::Size(Expr { kind, span }),
     };
@@ -334,7 +374,13 @@ pub(crate) fn axis(node: Node) -> AxisExpr {
 }
 
 /// `target = value`, where only a name or an indexed name can be assigned.
-pub(crate) fn assign<'a>(target: Expr, value: Expr, span: Span) -> Result<Stmt, GrammarError<'a>> {
+pub(crate) fn assign<'a>(
+    target: Node,
+    value: Node,
+    span: Span,
+) -> Result<Box<Stmt>, GrammarError<'a>> {
+    let target = *target.expr;
+    let value = *value.expr;
     let not_assignable = ParseError::User {
         error: TargetError { span: target.span },
     };
@@ -360,5 +406,5 @@ pub(crate) fn assign<'a>(target: Expr, value: Expr, span: Span) -> Result<Stmt, 
         },
         _ => return Err(not_assignable),
     };
-    Ok(Stmt { kind, span })
+    Ok(Box::new(Stmt { kind, span }))
 }

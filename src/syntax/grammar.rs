@@ -2,9 +2,6 @@
 
 #![allow(clippy::all)]
 
-lalrpop_util::lalrpop_mod!(
-    #[allow(unused_parens, unused_qualifications)]
-    pub(crate) tsr
-);
+lalrpop_util::lalrpop_mod!(generated, "/tsr.rs");
 
-pub(crate) use tsr::StmtParser;
+pub(crate) use self::generated::StmtParser;

@@ -22,7 +22,7 @@ pub(crate) enum LexError {
 /// it in place of a whole `{ ... }` block it has already parsed.
 #[derive(Logos, Clone, Copy, Debug, PartialEq)]
 #[logos(error = LexError)]
-#[logos(skip r"[ \t\r\f]+")]
+#[logos(skip r"[ \t\r\f\u{FEFF}]+")]
 pub(crate) enum Tok<'a> {
     #[regex(r"#[^\n]*", allow_greedy = true)]
     Comment,

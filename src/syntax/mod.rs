@@ -11,6 +11,7 @@ mod splitter;
 use crate::error::Diagnostic;
 use crate::source::SourceFile;
 
+#[derive(Debug)]
 pub struct ParseOutput {
     /// Every statement that parsed; a statement with an error is left out.
     pub program: ast::Program,

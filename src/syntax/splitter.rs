@@ -7,18 +7,20 @@
 //! are parsed statement by statement as they close and handed to the
 //! enclosing statement as a single token. A statement with an error is
 //! dropped whole and parsing resumes at the next one, so every broken
-//! statement gives exactly one diagnostic, and a bracket problem (unclosed,
-//! unmatched, too deep) is found here, at the bracket, before any grammar
-//! error could be reported somewhere downstream of it.
+//! statement gives exactly one diagnostic: its first syntax error, or else
+//! the bracket problem (unclosed, unmatched, too deep) or bad character
+//! that broke it, reported where that is.
 
 use logos::Logos;
 
-use super::actions::Context;
+use lalrpop_util::ParseError;
+
+use super::actions::{Context, GrammarError};
 use super::ast::{Block, Program, Stmt};
 use super::grammar::StmtParser;
-use super::lexer::{first_bad_escape, LexError, Tok};
+use super::lexer::{LexError, Tok};
 use super::{report, ParseOutput};
-use crate::error::{Code, Diagnostic};
+use crate::error::Diagnostic;
 use crate::source::Span;
 
 /// Deepest bracket nesting, and deepest expression tree, accepted.
@@ -61,11 +63,16 @@ struct Frame<'a> {
     /// Where the current statement's tokens start in the shared buffer.
     start: usize,
     first: Option<(Tok<'a>, Span)>,
+    /// Errors inside this block are not reported: it is the body of a
+    /// misplaced `{`, whose one error has been.
+    silent: bool,
+    /// The current statement's last token, kept even once it is broken.
+    last: Option<Tok<'a>>,
     broken: bool,
 }
 
 impl Frame<'_> {
-    fn new(open: Span, in_fn: bool, base: usize, start: usize) -> Self {
+    fn new(open: Span, in_fn: bool, silent: bool, base: usize, start: usize) -> Self {
         Frame {
             open,
             in_fn,
@@ -73,6 +80,8 @@ impl Frame<'_> {
             stmts: Vec::new(),
             start,
             first: None,
+            silent,
+            last: None,
             broken: false,
         }
     }
@@ -85,7 +94,7 @@ pub(crate) fn parse_text(text: &str) -> ParseOutput {
         parser: StmtParser::new(),
         tokens: Vec::new(),
         brackets: Vec::new(),
-        top: Frame::new(Span::default(), false, 0, 0),
+        top: Frame::new(Span::default(), false, false, 0, 0),
         blocks: Vec::new(),
         pending_newline: None,
         diagnostics: Vec::new(),
@@ -132,6 +141,9 @@ impl<'a> Splitter<'a> {
             self.skip_too_deep(tok, span);
             return;
         }
+        if matches!(tok, Ok(tok) if starts_statement(tok)) && !self.at_statement_level() {
+            self.abandon_statement();
+        }
         match tok {
             Ok(Tok::Comment) => {}
             Ok(Tok::Newline) => {
@@ -152,6 +164,7 @@ impl<'a> Splitter<'a> {
 
     /// Inside brackets nested past the limit the statement is already
     /// reported; only the brackets are followed, to find where it ends.
+    /// Blocks there have no frames, so even a statement keyword is skipped.
     fn skip_too_deep(&mut self, tok: Result<Tok<'a>, LexError>, span: Span) {
         match tok {
             Ok(Tok::LParen | Tok::LBracket | Tok::LBrace) => self.brackets.push(Open {
@@ -178,7 +191,15 @@ impl<'a> Splitter<'a> {
             Tok::Semi if self.at_statement_level() => self.end_statement(span),
             Tok::LParen => self.open(Bracket::Paren, tok, span),
             Tok::LBracket => self.open(Bracket::Square, tok, span),
-            Tok::LBrace if self.at_statement_level() => self.open(Bracket::Block, tok, span),
+            Tok::LBrace if self.at_statement_level() && self.frame_ref().last.is_none() => {
+                self.break_statement(report::bare_block(span));
+                self.open_block(tok, span, true);
+            }
+            Tok::LBrace if self.at_statement_level() && self.expects_operand() => {
+                self.break_statement(report::misplaced_brace(span));
+                self.open_block(tok, span, true);
+            }
+            Tok::LBrace if self.at_statement_level() => self.open_block(tok, span, false),
             Tok::LBrace => self.open(Bracket::Dict, tok, span),
             Tok::RParen => self.close(Bracket::Paren, tok, span),
             Tok::RBracket => self.close(Bracket::Square, tok, span),
@@ -192,6 +213,35 @@ impl<'a> Splitter<'a> {
         if frame.first.is_none() {
             frame.first = Some((tok, span));
         }
+        frame.last = Some(tok);
+    }
+
+    /// After `=`, an operator, `,` or `return` an operand must follow, so a
+    /// `{` there is not a block.
+    fn expects_operand(&self) -> bool {
+        matches!(
+            self.frame_ref().last,
+            Some(
+                Tok::Assign
+                    | Tok::Plus
+                    | Tok::Minus
+                    | Tok::Star
+                    | Tok::Slash
+                    | Tok::StarStar
+                    | Tok::At
+                    | Tok::EqEq
+                    | Tok::NotEq
+                    | Tok::Lt
+                    | Tok::Le
+                    | Tok::Gt
+                    | Tok::Ge
+                    | Tok::Comma
+                    | Tok::Colon
+                    | Tok::DotDot
+                    | Tok::Return
+                    | Tok::In
+            )
+        )
     }
 
     fn push(&mut self, tok: Tok<'a>, span: Span) {
@@ -203,28 +253,42 @@ impl<'a> Splitter<'a> {
     }
 
     fn open(&mut self, bracket: Bracket, tok: Tok<'a>, span: Span) {
-        if self.brackets.len() >= MAX_NESTING {
-            let diagnostic = Diagnostic::new(
-                Code::Limit,
-                span,
-                format!("brackets nested more than {MAX_NESTING} deep"),
-            )
-            .label(span, format!("this is level {}", MAX_NESTING + 1));
-            self.break_statement(diagnostic);
-            self.brackets.push(Open { bracket, span });
+        if !self.within_limit(bracket, span) {
             return;
         }
-        if bracket == Bracket::Block {
-            self.note_first(tok, span);
-            let parent = self.frame_ref();
-            let in_fn = parent.in_fn || matches!(parent.first, Some((Tok::Fn, _)));
-            self.brackets.push(Open { bracket, span });
-            let frame = Frame::new(span, in_fn, self.brackets.len(), self.tokens.len());
-            self.blocks.push(frame);
-        } else {
-            self.push(tok, span);
-            self.brackets.push(Open { bracket, span });
+        self.push(tok, span);
+        self.brackets.push(Open { bracket, span });
+    }
+
+    /// Opens a block. A block where none belongs (alone, or where an operand
+    /// is due) is `silent`: it is still read as a block, so a `}` on a later
+    /// line closes it, but its contents add no errors to the one reported.
+    fn open_block(&mut self, tok: Tok<'a>, span: Span, silent: bool) {
+        if !self.within_limit(Bracket::Block, span) {
+            return;
         }
+        self.note_first(tok, span);
+        let parent = self.frame_ref();
+        let in_fn = parent.in_fn || matches!(parent.first, Some((Tok::Fn, _)));
+        let silent = parent.silent || silent;
+        self.brackets.push(Open {
+            bracket: Bracket::Block,
+            span,
+        });
+        let frame = Frame::new(span, in_fn, silent, self.brackets.len(), self.tokens.len());
+        self.blocks.push(frame);
+    }
+
+    /// Whether a bracket may open here; past the nesting limit it is
+    /// reported and pushed with nothing else, so that only brackets are
+    /// followed until it closes.
+    fn within_limit(&mut self, bracket: Bracket, span: Span) -> bool {
+        if self.brackets.len() < MAX_NESTING {
+            return true;
+        }
+        self.break_statement(report::nested_too_deep(span, MAX_NESTING));
+        self.brackets.push(Open { bracket, span });
+        false
     }
 
     /// A closing bracket. It closes the innermost matching bracket of the
@@ -248,28 +312,26 @@ impl<'a> Splitter<'a> {
             }
             None => {
                 let closing = self.text.get(span.range()).unwrap_or("");
-                let diagnostic =
-                    Diagnostic::new(Code::Parse, span, format!("unexpected `{closing}`"))
-                        .label(span, "nothing here is open for this to close");
-                self.break_statement(diagnostic);
+                self.break_statement(report::unmatched(closing, span));
             }
         }
     }
 
+    /// A keyword that only starts statements, seen inside brackets: the
+    /// current statement left a bracket open, and the keyword starts the next.
+    fn abandon_statement(&mut self) {
+        let base = self.frame_ref().base;
+        self.report_unclosed(base);
+        self.end_statement(Span::default());
+    }
+
     /// Reports the brackets above `keep` as never closed, and drops them.
     fn report_unclosed(&mut self, keep: usize) {
-        let Some(unclosed) = self.brackets.get(keep..) else {
-            return;
-        };
-        if let Some((innermost, outer)) = unclosed.split_last() {
-            let opening = innermost.bracket.opening();
-            let mut diagnostic =
-                Diagnostic::new(Code::Parse, innermost.span, format!("unclosed `{opening}`"))
-                    .label(innermost.span, format!("this `{opening}` is never closed"));
-            for open in outer.iter().rev() {
-                let label = format!("this `{}` is not closed either", open.bracket.opening());
-                diagnostic = diagnostic.label(open.span, label);
-            }
+        let unclosed = self.brackets.get(keep..).unwrap_or_default();
+        if let (Some(innermost), Some(outermost)) = (unclosed.last(), unclosed.first()) {
+            let outer =
+                (unclosed.len() > 1).then_some((outermost.bracket.opening(), outermost.span));
+            let diagnostic = report::unclosed(innermost.bracket.opening(), innermost.span, outer);
             self.break_statement(diagnostic);
         }
         self.brackets.truncate(keep);
@@ -296,7 +358,15 @@ impl<'a> Splitter<'a> {
         }
     }
 
+    fn report(&mut self, diagnostic: Diagnostic) {
+        if !self.frame_ref().silent {
+            self.diagnostics.push(diagnostic);
+        }
+    }
+
     /// Reports the current statement's error, unless it already has one.
+    /// A syntax error in the tokens read so far comes first in the text, so
+    /// it is the one reported.
     fn break_statement(&mut self, diagnostic: Diagnostic) {
         let frame = self.frame();
         if frame.broken {
@@ -304,49 +374,35 @@ impl<'a> Splitter<'a> {
         }
         frame.broken = true;
         let start = frame.start;
-        self.tokens.truncate(start);
-        self.diagnostics.push(diagnostic);
+        let earlier = match self.parse_tokens(start) {
+            Err(error @ (ParseError::UnrecognizedToken { .. } | ParseError::User { .. })) => {
+                Some(report::parse_error(error, self.text, Span::default()))
+            }
+            _ => None,
+        };
+        self.report(earlier.unwrap_or(diagnostic));
+    }
+
+    /// Parses (and removes) the current statement's tokens, which start at
+    /// `start`; the statement's depth budget shrinks with its nesting.
+    fn parse_tokens(&mut self, start: usize) -> Result<Box<Stmt>, GrammarError<'a>> {
+        let max_depth = MAX_NESTING.saturating_sub(self.blocks.len());
+        self.ctx
+            .begin_statement(u32::try_from(max_depth).unwrap_or(u32::MAX));
+        let parsed = self
+            .parser
+            .parse(&self.ctx, self.tokens.drain(start..).map(Ok));
+        if self.blocks.is_empty() {
+            self.ctx.clear_blocks();
+        }
+        parsed
     }
 
     fn lex_error(&mut self, error: LexError, span: Span) {
-        let slice = self.text.get(span.range()).unwrap_or("");
-        let diagnostic = match error {
-            LexError::UnexpectedChar => {
-                let shown: String = slice.chars().flat_map(char::escape_debug).collect();
-                let diagnostic =
-                    Diagnostic::new(Code::Parse, span, format!("unexpected character `{shown}`"))
-                        .label(span, "no token starts with this character");
-                match slice {
-                    "|" | "&" | "!" | "%" => {
-                        diagnostic.help(format!("`{slice}` is not an operator in tsr"))
-                    }
-                    _ => diagnostic,
-                }
-            }
-            LexError::BadEscape => {
-                let escape = first_bad_escape(slice)
-                    .map(|range| {
-                        let start = span.start as usize;
-                        Span::new(start + range.start, start + range.end)
-                    })
-                    .unwrap_or(span);
-                let shown = self.text.get(escape.range()).unwrap_or("");
-                Diagnostic::new(
-                    Code::Parse,
-                    escape,
-                    format!("unknown escape `{shown}` in a string"),
-                )
-                .label(escape, "unknown escape")
-                .help(r#"the escapes are `\"`, `\\`, `\n` and `\t`"#)
-            }
-            LexError::UnclosedString => {
-                self.incomplete = true;
-                let quote = Span::new(span.start as usize, span.start as usize + 1);
-                Diagnostic::new(Code::Parse, quote, "unclosed string")
-                    .label(quote, "this string is never closed")
-            }
-        };
-        self.break_statement(diagnostic);
+        if error == LexError::UnclosedString {
+            self.incomplete = true;
+        }
+        self.break_statement(report::lex_error(error, self.text, span));
     }
 
     /// Parses the current statement of the innermost frame; `end` is what
@@ -357,38 +413,26 @@ impl<'a> Splitter<'a> {
         let (start, broken, first, in_fn) = (frame.start, frame.broken, frame.first, frame.in_fn);
         frame.broken = false;
         frame.first = None;
+        frame.last = None;
         if broken || self.tokens.len() <= start {
             self.tokens.truncate(start);
             return;
         }
-        if let Some(diagnostic) = misplaced(self.text, first, nesting > 0, in_fn) {
+        if let Some(diagnostic) = report::misplaced(self.text, first, nesting > 0, in_fn) {
             self.tokens.truncate(start);
-            self.diagnostics.push(diagnostic);
+            self.report(diagnostic);
             return;
         }
-        let max_depth = MAX_NESTING.saturating_sub(nesting);
-        self.ctx
-            .begin_statement(u32::try_from(max_depth).unwrap_or(u32::MAX));
-        let parsed = self
-            .parser
-            .parse(&self.ctx, self.tokens.drain(start..).map(Ok));
-        if nesting == 0 {
-            self.ctx.clear_blocks();
-        }
+        let parsed = self.parse_tokens(start);
         match (self.ctx.too_deep(), parsed) {
-            (Some(span), _) => self.diagnostics.push(
-                Diagnostic::new(
-                    Code::Limit,
-                    span,
-                    format!("expression nested more than {max_depth} deep"),
-                )
-                .label(span, "this expression is too deep")
-                .help("split it into several `let` statements"),
-            ),
-            (None, Ok(stmt)) => self.frame().stmts.push(stmt),
+            (Some(span), _) => {
+                let diagnostic = report::nested_too_deep(span, self.ctx.max_depth() as usize);
+                self.report(diagnostic);
+            }
+            (None, Ok(stmt)) => self.frame().stmts.push(*stmt),
             (None, Err(error)) => {
                 let diagnostic = report::parse_error(error, self.text, end);
-                self.diagnostics.push(diagnostic);
+                self.report(diagnostic);
             }
         }
     }
@@ -410,9 +454,7 @@ impl<'a> Splitter<'a> {
                 break;
             };
             self.brackets.truncate(base.saturating_sub(1));
-            let diagnostic = Diagnostic::new(Code::Parse, frame.open, "unclosed `{`")
-                .label(frame.open, "this `{` is never closed");
-            self.break_statement(diagnostic);
+            self.break_statement(report::unclosed("{", frame.open, None));
         }
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by_key(|diagnostic| diagnostic.span.map(|span| span.start));
@@ -426,30 +468,10 @@ impl<'a> Splitter<'a> {
     }
 }
 
-/// A statement in a place it may not be: a declaration inside a block, or
-/// `return` outside a function.
-fn misplaced(
-    text: &str,
-    first: Option<(Tok<'_>, Span)>,
-    nested: bool,
-    in_fn: bool,
-) -> Option<Diagnostic> {
-    let (tok, span) = first?;
-    let keyword = text.get(span.range()).unwrap_or("");
-    match tok {
-        Tok::Dim | Tok::Input | Tok::Fn if nested => Some(
-            Diagnostic::new(
-                Code::Parse,
-                span,
-                format!("`{keyword}` is only allowed at the top level"),
-            )
-            .label(span, "inside a block")
-            .help(format!("move this `{keyword}` out of the block")),
-        ),
-        Tok::Return if !in_fn => Some(
-            Diagnostic::new(Code::Parse, span, "`return` outside a function")
-                .label(span, "not inside a `fn` body"),
-        ),
-        _ => None,
-    }
+/// Keywords that can only begin a statement, never appear inside one.
+fn starts_statement(tok: Tok<'_>) -> bool {
+    matches!(
+        tok,
+        Tok::Dim | Tok::Input | Tok::Let | Tok::Fn | Tok::For | Tok::If | Tok::Return
+    )
 }

@@ -17,7 +17,7 @@ impl Checker<'_> {
     pub fn index_type(&mut self, base: &Type, items: &[IndexItem], base_span: Span) -> Type {
         let t = match base {
             Type::Tensor(t) => t.clone(),
-            Type::ShapeValue(_) => return Type::Tensor(Tensor::weak_scalar(DType::I64)),
+            Type::ShapeValue(shape) => return self.shape_entry(shape, items),
             Type::Unknown => {
                 for item in items {
                     self.index_item_exprs(item);
@@ -108,6 +108,26 @@ impl Checker<'_> {
             weak: false,
             dtype: t.dtype,
         })
+    }
+
+    /// `x.shape[i]`: an i64 scalar, for an axis that exists.
+    fn shape_entry(&mut self, shape: &[Item], items: &[IndexItem]) -> Type {
+        if let [IndexItem {
+            kind: IndexItemKind::Expr(e),
+            ..
+        }] = items
+        {
+            if let Err(d) = self.axis_index(&shape.to_vec(), e) {
+                return self.fail(d);
+            }
+        } else if let Some(item) = items.first() {
+            return self.fail(Diagnostic::new(
+                Code::Index,
+                item.span,
+                "`x.shape[i]` takes one integer index",
+            ));
+        }
+        Type::Tensor(Tensor::weak_scalar(DType::I64))
     }
 
     fn index_item_exprs(&mut self, item: &IndexItem) {
@@ -227,17 +247,26 @@ impl Checker<'_> {
         if start.is_none() && stop.is_none() && matches!(step_v, Some(1) | Some(-1)) {
             return Some(axis.clone());
         }
-        if start.is_none() && step.is_none() {
+        let from_zero = match start {
+            None => true,
+            Some(e) => matches!(e.kind, ExprKind::Int(Some(0))),
+        };
+        if from_zero && step.is_none() {
             if let Some(Expr {
                 kind: ExprKind::Name(name),
                 ..
             }) = stop
             {
                 if let Some(Entry::Dim(id)) = self.lookup(name) {
-                    return Some(Axis {
-                        size: self.dims[*id as usize].size.clone(),
-                        name: Some(Name::from(name.as_str())),
-                    });
+                    let size = self.dims[*id as usize].size.clone();
+                    // A slice clamps to its axis: `[:Long]` of 10 elements has 10.
+                    let clamped = matches!((size.as_const(), axis.size.as_const()), (Some(s), Some(n)) if s > n);
+                    if !clamped {
+                        return Some(Axis {
+                            size,
+                            name: Some(Name::from(name.as_str())),
+                        });
+                    }
                 }
             }
         }

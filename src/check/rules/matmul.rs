@@ -43,8 +43,11 @@ impl Checker<'_> {
         let dtype = promote(l.ty, r.ty);
         let l_op = Tensor::new(dtype, l_batch.to_vec());
         let r_op = Tensor::new(dtype, r_batch.to_vec());
-        let batch = self.broadcast_operands(
+        let tail: Vec<Item> = l_rows.into_iter().chain(r_cols).cloned().collect();
+        let batch = self.broadcast_parts(
             &[Operand { ty: &l_op, ..l }, Operand { ty: &r_op, ..r }],
+            &[&l.ty.shape, &r.ty.shape],
+            &tail,
             span,
             "@ (batch axes)",
         );
@@ -66,8 +69,7 @@ impl Checker<'_> {
                 );
             }
         }
-        shape.extend(l_rows.cloned());
-        shape.extend(r_cols.cloned());
+        shape.extend(tail);
         Type::Tensor(Tensor::new(dtype, shape))
     }
 
