@@ -257,6 +257,7 @@ fn check_program(program: Program, options: &Options) -> FileReport {
     let check_options = CheckOptions {
         dims: distinct_dims(&options.dims),
         base_dir,
+        record_types: false,
     };
     let diagnostics = match on_large_stack(|| check_source(&file, &check_options)) {
         Ok(output) => output.diagnostics,

@@ -42,6 +42,7 @@ fn annotated_programs_produce_exactly_their_annotations() {
         let options = CheckOptions {
             dims: Vec::new(),
             base_dir: path.parent().unwrap_or(&root).to_path_buf(),
+            record_types: true,
         };
         failures.extend(mismatches(&file, &check_source(&file, &options)));
     }

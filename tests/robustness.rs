@@ -436,6 +436,7 @@ fn mutated_programs_never_panic_or_hang() {
         let options = CheckOptions {
             dims,
             base_dir: seed.base_dir.clone(),
+            record_types: false,
         };
         let shown = preview(&text);
         let outcome = run_check("fuzz-mutant", text, options, FUZZ_LIMIT)
@@ -474,6 +475,7 @@ fn token_soup_never_panics_or_hangs() {
         let options = CheckOptions {
             dims,
             base_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+            record_types: false,
         };
         let shown = preview(&text);
         run_check("fuzz-soup", text, options, FUZZ_LIMIT)
@@ -492,6 +494,7 @@ fn seeds_check_without_panicking() {
         let options = CheckOptions {
             dims: Vec::new(),
             base_dir: seed.base_dir.clone(),
+            record_types: false,
         };
         if let Err(problem) = run_check("seed", seed.text.clone(), options, FUZZ_LIMIT) {
             panic!("seed {i}: {problem}\ninput {}", preview(&seed.text));
@@ -654,6 +657,27 @@ fn dim_of_ten_to_the_thirty() {
     let text = "dim A = 1000000000000000000000000000000\ninput x: [A]\nlet y = x + 1.0\n".to_owned();
     let out = must_return("dim-1e30", text, deep_limit());
     expect_code("dim-1e30", &out, &["tsr::dim"]);
+}
+
+/// `CheckOptions::dims` is public API: out-of-range sizes there are
+/// `tsr::dim`, as they are on the command line, never a panic. (A negative
+/// size used to reach `-n` in the index rule: overflow on `i64::MIN`.)
+#[test]
+fn dim_options_out_of_range() {
+    let mut failures = Failures::default();
+    let text = "dim B = 2\ninput x: [B]\nlet y = x[0]\nlet z = x[-1:]\nlet s = sum(x, B)\n";
+    for value in [-1, i64::MIN, i64::MIN + 1, (1 << 48) + 1, i64::MAX] {
+        let name = format!("dim-option-{value}");
+        let options = CheckOptions {
+            dims: vec![("B".to_owned(), value)],
+            ..CheckOptions::default()
+        };
+        match run_check(&name, text.to_owned(), options, deep_limit()) {
+            Ok(out) => failures.expect(&name, &out, &["tsr::dim"]),
+            Err(problem) => failures.0.push(format!("{name}: {problem}")),
+        }
+    }
+    failures.assert_none();
 }
 
 #[test]

@@ -27,12 +27,16 @@ pub struct CheckOptions {
     pub dims: Vec<(String, i64)>,
     /// Where relative `load` paths are resolved.
     pub base_dir: PathBuf,
+    /// Fill [`CheckOutput::types`]: printing every type costs time that
+    /// `tsr check` does not need.
+    pub record_types: bool,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct CheckOutput {
     pub diagnostics: Vec<Diagnostic>,
-    /// The printed type of each `let` and expression statement.
+    /// The printed type of each `let` and expression statement, when
+    /// [`CheckOptions::record_types`] asks for them.
     pub types: Vec<(Span, String)>,
 }
 

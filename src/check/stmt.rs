@@ -104,7 +104,7 @@ impl Checker<'_> {
     }
 
     fn record_type(&mut self, span: Span, ty: &Type) {
-        if !matches!(ty, Type::Nothing) {
+        if self.options.record_types && !matches!(ty, Type::Nothing) {
             let shown = self.show(ty);
             self.types_out.push((span, shown));
         }
@@ -167,8 +167,7 @@ impl Checker<'_> {
     fn bind_pattern(&mut self, pattern: &Pattern, ty: Type, value_span: Span) {
         match pattern {
             Pattern::Name(ident) => {
-                let shown = self.show(&ty);
-                self.types_out.push((ident.span.to(value_span), shown));
+                self.record_type(ident.span.to(value_span), &ty);
                 self.bind_name(ident, ty, ValueKind::Let);
             }
             Pattern::Wildcard(_) => {}

@@ -186,33 +186,60 @@ pub trait Names {
 }
 
 pub fn show_size(size: &Size, names: &dyn Names) -> String {
-    if size.as_const().is_none() && size.as_atom().is_none() {
-        if let Some(name) = names.alias(size) {
-            return name;
+    let mut out = String::new();
+    write_size(&mut out, size, names);
+    out
+}
+
+// The writers append to one buffer: shapes are printed in every
+// diagnostic, and by some rules before they know whether they will fail.
+fn write_size(out: &mut String, size: &Size, names: &dyn Names) {
+    if let Some(v) = size.as_const() {
+        let _ = write!(out, "{v}");
+        return;
+    }
+    if let Some(atom) = size.as_atom() {
+        out.push_str(&names.atom(atom));
+        return;
+    }
+    match names.alias(size) {
+        Some(name) => out.push_str(&name),
+        None => {
+            let _ = write!(out, "{}", size.display(&|atom| names.atom(atom)));
         }
     }
-    size.display(&|atom| names.atom(atom)).to_string()
+}
+
+fn write_axis(out: &mut String, axis: &Axis, names: &dyn Names) {
+    match &axis.name {
+        Some(name) if axis.size.is_const() => {
+            out.push_str(name);
+            out.push('=');
+            write_size(out, &axis.size, names);
+        }
+        Some(name) => out.push_str(name),
+        None => write_size(out, &axis.size, names),
+    }
 }
 
 pub fn show_axis(axis: &Axis, names: &dyn Names) -> String {
-    let size = show_size(&axis.size, names);
-    match &axis.name {
-        Some(name) if axis.size.is_const() => format!("{name}={size}"),
-        Some(name) => name.to_string(),
-        None => size,
-    }
+    let mut out = String::new();
+    write_axis(&mut out, axis, names);
+    out
 }
 
 pub fn show_shape(shape: &[Item], names: &dyn Names) -> String {
-    let mut out = String::from("[");
+    let mut out = String::with_capacity(8 * shape.len() + 2);
+    out.push('[');
     for (i, item) in shape.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
         match item {
-            Item::Axis(axis) => out.push_str(&show_axis(axis, names)),
+            Item::Axis(axis) => write_axis(&mut out, axis, names),
             Item::Run(run) => {
-                let _ = write!(out, "*{}", names.run(*run));
+                out.push('*');
+                out.push_str(&names.run(*run));
             }
         }
     }

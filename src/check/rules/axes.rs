@@ -34,9 +34,9 @@ impl Checker<'_> {
         e: &Expr,
     ) -> Result<usize, Diagnostic> {
         let rank = shape.len() as i64;
-        let shown = self.show_shape(shape);
         let resolved = if index < 0 { index + rank } else { index };
         if !(0..rank).contains(&resolved) {
+            let shown = self.show_shape(shape);
             return Err(Diagnostic::new(
                 Code::Axis,
                 e.span,
@@ -50,6 +50,7 @@ impl Checker<'_> {
         let lands_after_run = first_run.is_some_and(|r| index >= 0 && resolved > r as i64);
         let lands_before_run = last_run.is_some_and(|r| index < 0 && resolved < r as i64);
         if lands_after_run || lands_before_run || matches!(shape[resolved as usize], Item::Run(_)) {
+            let shown = self.show_shape(shape);
             return Err(Diagnostic::new(
                 Code::Axis,
                 e.span,
@@ -67,6 +68,9 @@ impl Checker<'_> {
             .filter(|(_, item)| item.axis().and_then(|a| a.name.as_deref()) == Some(name))
             .map(|(i, _)| i)
             .collect();
+        if let [one] = found.as_slice() {
+            return Ok(*one);
+        }
         let shown = self.show_shape(shape);
         match found.as_slice() {
             [one] => Ok(*one),
