@@ -24,13 +24,19 @@ pub mod syntax;
 pub use check::{CheckOptions, CheckOutput};
 
 /// Parses and checks one file. A file with parse errors reports only those.
+/// Statements are checked as they are parsed and then dropped, so memory
+/// stays bounded by the largest statement, not the file.
 pub fn check_source(file: &source::SourceFile, options: &CheckOptions) -> CheckOutput {
-    let parsed = syntax::parse(file);
-    if !parsed.diagnostics.is_empty() {
+    let mut checker = check::Checker::new(options);
+    let (parse_errors, _) = syntax::parse_each(file, &mut |stmt| {
+        checker.stmt(&stmt);
+    });
+    if !parse_errors.is_empty() {
         return CheckOutput {
-            diagnostics: parsed.diagnostics,
+            diagnostics: parse_errors,
             types: Vec::new(),
         };
     }
-    check::check_program(&parsed.program, options)
+    checker.finish_top_level();
+    checker.finish()
 }

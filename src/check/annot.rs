@@ -1,6 +1,6 @@
 //! Type annotations: resolving `[B, _, *b, ...]` and matching values against them.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::env::{Checker, Entry};
 use super::size::{AtomId, Size};

@@ -1,6 +1,6 @@
 //! The checker's state: dims, generics, runs, fns and lexical scopes.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::size::{AtomId, Size};
 use super::types::{show_shape, show_type, Name, Names, RunId, Shape, Type};

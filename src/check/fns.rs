@@ -1,6 +1,6 @@
 //! User fns: bodies checked once at definition, calls unified with the signature.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::annot::{conform, AnnotationUse};
 use super::env::{Checker, Entry, FnCtx, ValueKind};

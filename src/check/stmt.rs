@@ -12,6 +12,11 @@ impl Checker<'_> {
         for stmt in stmts {
             self.stmt(stmt);
         }
+        self.finish_top_level();
+    }
+
+    /// What can only be said once every statement has been seen.
+    pub fn finish_top_level(&mut self) {
         self.unknown_dim_options();
     }
 

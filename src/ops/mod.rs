@@ -16,7 +16,7 @@ mod shape;
 
 pub(crate) use args::bool_operand;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use crate::check::types::Type;

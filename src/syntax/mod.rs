@@ -26,3 +26,11 @@ pub struct ParseOutput {
 pub fn parse(file: &SourceFile) -> ParseOutput {
     splitter::parse_text(file.text())
 }
+
+/// Parses a file statement by statement: each top-level statement goes to
+/// `sink` as soon as it is complete, so a caller can check it and drop it
+/// instead of holding the whole tree. Returns the diagnostics and whether
+/// the text ended inside an open bracket, block or string.
+pub fn parse_each(file: &SourceFile, sink: &mut dyn FnMut(ast::Stmt)) -> (Vec<Diagnostic>, bool) {
+    splitter::parse_each(file.text(), sink)
+}

@@ -88,7 +88,20 @@ impl Frame<'_> {
 }
 
 pub(crate) fn parse_text(text: &str) -> ParseOutput {
+    let mut stmts = Vec::new();
+    let (diagnostics, incomplete) = parse_each(text, &mut |stmt| stmts.push(stmt));
+    ParseOutput {
+        program: Program { stmts },
+        diagnostics,
+        incomplete,
+    }
+}
+
+/// Parses `text`, handing each top-level statement to `sink` as soon as it
+/// is complete; returns the diagnostics and whether the text was incomplete.
+pub(crate) fn parse_each(text: &str, sink: &mut dyn FnMut(Stmt)) -> (Vec<Diagnostic>, bool) {
     let mut splitter = Splitter {
+        sink,
         text,
         ctx: Context::default(),
         parser: StmtParser::new(),
@@ -106,7 +119,9 @@ pub(crate) fn parse_text(text: &str) -> ParseOutput {
     splitter.finish()
 }
 
-struct Splitter<'a> {
+struct Splitter<'a, 's> {
+    /// Where finished top-level statements go.
+    sink: &'s mut dyn FnMut(Stmt),
     text: &'a str,
     ctx: Context,
     parser: StmtParser,
@@ -123,7 +138,7 @@ struct Splitter<'a> {
     incomplete: bool,
 }
 
-impl<'a> Splitter<'a> {
+impl<'a> Splitter<'a, '_> {
     fn frame(&mut self) -> &mut Frame<'a> {
         self.blocks.last_mut().unwrap_or(&mut self.top)
     }
@@ -429,6 +444,7 @@ impl<'a> Splitter<'a> {
                 let diagnostic = report::nested_too_deep(span, self.ctx.max_depth() as usize);
                 self.report(diagnostic);
             }
+            (None, Ok(stmt)) if nesting == 0 => (self.sink)(*stmt),
             (None, Ok(stmt)) => self.frame().stmts.push(*stmt),
             (None, Err(error)) => {
                 let diagnostic = report::parse_error(error, self.text, end);
@@ -437,7 +453,7 @@ impl<'a> Splitter<'a> {
         }
     }
 
-    fn finish(mut self) -> ParseOutput {
+    fn finish(mut self) -> (Vec<Diagnostic>, bool) {
         if let Some(newline) = self.pending_newline.take() {
             self.end_statement(newline);
         }
@@ -458,13 +474,7 @@ impl<'a> Splitter<'a> {
         }
         let mut diagnostics = self.diagnostics;
         diagnostics.sort_by_key(|diagnostic| diagnostic.span.map(|span| span.start));
-        ParseOutput {
-            program: Program {
-                stmts: self.top.stmts,
-            },
-            diagnostics,
-            incomplete: self.incomplete,
-        }
+        (diagnostics, self.incomplete)
     }
 }
 
