@@ -20,9 +20,17 @@ use divan::Bencher;
 use tsr::source::SourceFile;
 use tsr::{check_source, CheckOptions};
 
+// The same allocator as the `tsr` binary (src/main.rs), so these numbers
+// are what `tsr check` does; the library itself leaves the choice to its user.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     if let Ok(lines) = std::env::var("TSR_GEN_LINES") {
-        let lines: usize = lines.trim().parse().expect("TSR_GEN_LINES must be a line count");
+        let lines: usize = lines
+            .trim()
+            .parse()
+            .expect("TSR_GEN_LINES must be a line count");
         let text = generate(lines);
         std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes())
             .expect("write the script to stdout");
@@ -164,7 +172,9 @@ fn block(rng: &mut Rng, i: usize) -> Vec<String> {
     let c = rng.choose(CONSTS);
     let mut out = vec![
         format!("# block {i}"),
-        format!("fn mlp{s}(h: [*b, Din], wa: [Din, Dm], ba: [Dm], wb: [Dm, Dout]) -> [*b, Dout] {{"),
+        format!(
+            "fn mlp{s}(h: [*b, Din], wa: [Din, Dm], ba: [Dm], wb: [Dm, Dout]) -> [*b, Dout] {{"
+        ),
         format!("    let z = {act}(h @ wa + ba)"),
         "    z @ wb".to_string(),
         "}".to_string(),
@@ -231,7 +241,9 @@ fn block(rng: &mut Rng, i: usize) -> Vec<String> {
             "}".to_string(),
         ]);
     }
-    out.push(format!("let sq{s} = squeeze({red}(x{s}, T, keepdims=true), 1)"));
+    out.push(format!(
+        "let sq{s} = squeeze({red}(x{s}, T, keepdims=true), 1)"
+    ));
     out
 }
 
@@ -245,25 +257,33 @@ fn filler(j: usize) -> String {
 
 /// A valid program of exactly `count` lines, each ending in a newline.
 fn generate(count: usize) -> String {
+    // Lines go straight into one string: a million retained line strings
+    // freed at once would leave the allocator fragmented for the benches.
+    let mut text = String::new();
+    let mut lines = 0;
+    for line in HEADER.iter().take(count) {
+        let _ = writeln!(text, "{line}");
+        lines += 1;
+    }
     let mut rng = Rng(SEED);
-    let mut lines: Vec<String> = HEADER.iter().take(count).map(|l| l.to_string()).collect();
     let mut i = 0;
     loop {
         let b = block(&mut rng, i);
-        if lines.len() + b.len() > count {
+        if lines + b.len() > count {
             break;
         }
-        lines.extend(b);
+        for line in &b {
+            let _ = writeln!(text, "{line}");
+        }
+        lines += b.len();
         i += 1;
     }
     let mut j = 0;
-    while lines.len() < count {
-        lines.push(filler(j));
+    while lines < count {
+        let _ = writeln!(text, "{}", filler(j));
+        lines += 1;
         j += 1;
     }
-    let mut text = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-    for line in &lines {
-        let _ = writeln!(text, "{line}");
-    }
+    text.shrink_to_fit();
     text
 }

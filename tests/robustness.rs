@@ -19,8 +19,8 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,12 @@ impl Outcome {
 
 /// Checks `text` on a fresh 2 MiB thread named `name`; `Err` says how it
 /// went wrong (a panic with its message, or a timeout).
-fn run_check(name: &str, text: String, options: CheckOptions, limit: Duration) -> Result<Outcome, String> {
+fn run_check(
+    name: &str,
+    text: String,
+    options: CheckOptions,
+    limit: Duration,
+) -> Result<Outcome, String> {
     let (tx, rx) = mpsc::channel();
     let spawned = std::thread::Builder::new()
         .name(name.to_owned())
@@ -88,7 +93,9 @@ fn run_check(name: &str, text: String, options: CheckOptions, limit: Duration) -
         // The thread is left running: it cannot be stopped, and joining it
         // would turn the hang into the test's own.
         Err(RecvTimeoutError::Timeout) => Err(format!("check_source took longer than {limit:?}")),
-        Err(RecvTimeoutError::Disconnected) => Err("the checker thread died without a result".into()),
+        Err(RecvTimeoutError::Disconnected) => {
+            Err("the checker thread died without a result".into())
+        }
     }
 }
 
@@ -109,7 +116,11 @@ fn must_return(name: &str, text: String, limit: Duration) -> Outcome {
     match run_check(name, text, CheckOptions::default(), limit) {
         Ok(outcome) => {
             if std::env::var_os("TSR_ROBUSTNESS_VERBOSE").is_some() {
-                eprintln!("{name}: {:?} in {:?}", dedup(&outcome.codes), outcome.elapsed);
+                eprintln!(
+                    "{name}: {:?} in {:?}",
+                    dedup(&outcome.codes),
+                    outcome.elapsed
+                );
             }
             outcome
         }
@@ -140,13 +151,21 @@ impl Failures {
     /// Records a failure unless `outcome` holds one of `codes`.
     fn expect(&mut self, name: &str, outcome: &Outcome, codes: &[&str]) {
         if !codes.iter().any(|code| outcome.has(code)) {
-            self.0.push(format!("{name}: expected one of {codes:?}, got {:?}", dedup(&outcome.codes)));
+            self.0.push(format!(
+                "{name}: expected one of {codes:?}, got {:?}",
+                dedup(&outcome.codes)
+            ));
         }
     }
 
     #[track_caller]
     fn assert_none(self) {
-        assert!(self.0.is_empty(), "{} case(s) failed:\n{}", self.0.len(), self.0.join("\n"));
+        assert!(
+            self.0.is_empty(),
+            "{} case(s) failed:\n{}",
+            self.0.len(),
+            self.0.join("\n")
+        );
     }
 }
 
@@ -207,7 +226,10 @@ fn seeds() -> &'static [Seed] {
                 programs.push(entry.path().join("case.tsr"));
             }
         }
-        for dir in [manifest.join("examples"), manifest.join("tests").join("check")] {
+        for dir in [
+            manifest.join("examples"),
+            manifest.join("tests").join("check"),
+        ] {
             programs.extend(tsr_files_under(&dir));
         }
         programs.sort();
@@ -249,39 +271,194 @@ fn tsr_files_under(dir: &Path) -> Vec<PathBuf> {
 
 /// Tokens of the language and near-misses, spliced in at random.
 const TOKENS: &[&str] = &[
-    "(", ")", "[", "]", "{", "}", ",", ":", "...", "..", "->", "@", "**", "*", "+", "-", "/", "=",
-    "==", "<=", ";", ".", "\n", "\r\n", "\t", " ", "let ", "fn ", "dim ", "input ", "for ", " in ",
-    "if ", "else ", "return ", "None", "_", "0", "-1", "1", "1e300", "1e-300", "-0.0",
-    "99999999999999999999999", "9223372036854775807", "281474976710657", "\"", "\\", "#", "x", "B",
-    "T", "D", "N", "*b", ".T", ".shape", "[B, T]", "keepdims=true", "axis=", "dtype=f64",
-    "einsum(\"ij,jk->ik\", ", "einsum(\"", "rearrange(", "\"b (h d) -> b h d\"", "reduce(", "repeat(",
-    "reshape(", "view(", "permute(", "sum(", "softmax(", "conv2d(", "split(", "pad(", "unfold(",
-    "load(\"x.npy\")", "grad(", "zeros([", "arange(", "\n}\n", "{\n", "x[", "-1]", ":, None, ",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ":",
+    "...",
+    "..",
+    "->",
+    "@",
+    "**",
+    "*",
+    "+",
+    "-",
+    "/",
+    "=",
+    "==",
+    "<=",
+    ";",
+    ".",
+    "\n",
+    "\r\n",
+    "\t",
+    " ",
+    "let ",
+    "fn ",
+    "dim ",
+    "input ",
+    "for ",
+    " in ",
+    "if ",
+    "else ",
+    "return ",
+    "None",
+    "_",
+    "0",
+    "-1",
+    "1",
+    "1e300",
+    "1e-300",
+    "-0.0",
+    "99999999999999999999999",
+    "9223372036854775807",
+    "281474976710657",
+    "\"",
+    "\\",
+    "#",
+    "x",
+    "B",
+    "T",
+    "D",
+    "N",
+    "*b",
+    ".T",
+    ".shape",
+    "[B, T]",
+    "keepdims=true",
+    "axis=",
+    "dtype=f64",
+    "einsum(\"ij,jk->ik\", ",
+    "einsum(\"",
+    "rearrange(",
+    "\"b (h d) -> b h d\"",
+    "reduce(",
+    "repeat(",
+    "reshape(",
+    "view(",
+    "permute(",
+    "sum(",
+    "softmax(",
+    "conv2d(",
+    "split(",
+    "pad(",
+    "unfold(",
+    "load(\"x.npy\")",
+    "grad(",
+    "zeros([",
+    "arange(",
+    "\n}\n",
+    "{\n",
+    "x[",
+    "-1]",
+    ":, None, ",
 ];
 
 #[derive(Clone, Debug)]
 enum Mutation {
-    Delete { at: Index, len: usize },
-    Duplicate { from: Index, len: usize, to: Index },
-    Swap { a: Index, b: Index, len: usize },
-    Token { at: Index, token: Index },
-    Bytes { at: Index, bytes: Vec<u8> },
-    Unicode { at: Index, ch: char },
-    Truncate { at: Index },
+    Delete {
+        at: Index,
+        len: usize,
+    },
+    Duplicate {
+        from: Index,
+        len: usize,
+        to: Index,
+    },
+    Swap {
+        a: Index,
+        b: Index,
+        len: usize,
+    },
+    Token {
+        at: Index,
+        token: Index,
+    },
+    Bytes {
+        at: Index,
+        bytes: Vec<u8>,
+    },
+    Unicode {
+        at: Index,
+        ch: char,
+    },
+    Truncate {
+        at: Index,
+    },
     /// Keep the text up to `at`, then another seed from `from` on.
-    Splice { at: Index, other: Index, from: Index },
+    Splice {
+        at: Index,
+        other: Index,
+        from: Index,
+    },
     /// Replace the word (name or number) at `at` with another: keeps the
     /// program parsing, so the checker proper sees the mutant.
-    Word { at: Index, word: Index },
+    Word {
+        at: Index,
+        word: Index,
+    },
 }
 
 /// Names, builtins and numbers a mutant may put in place of a word.
 const WORDS: &[&str] = &[
-    "x", "y", "q", "k", "v", "w", "B", "T", "D", "N", "H", "Dh", "Dk", "E", "_", "None", "true",
-    "sum", "mean", "max", "softmax", "reshape", "permute", "transpose", "einsum", "rearrange",
-    "repeat", "squeeze", "unsqueeze", "concat", "stack", "matmul", "zeros", "f64", "i64", "bool",
-    "keepdims", "axis", "grad", "load", "size", "shape", "T", "0", "1", "2", "3", "-1", "-2",
-    "0.5", "1e300", "281474976710656", "281474976710657", "9223372036854775807",
+    "x",
+    "y",
+    "q",
+    "k",
+    "v",
+    "w",
+    "B",
+    "T",
+    "D",
+    "N",
+    "H",
+    "Dh",
+    "Dk",
+    "E",
+    "_",
+    "None",
+    "true",
+    "sum",
+    "mean",
+    "max",
+    "softmax",
+    "reshape",
+    "permute",
+    "transpose",
+    "einsum",
+    "rearrange",
+    "repeat",
+    "squeeze",
+    "unsqueeze",
+    "concat",
+    "stack",
+    "matmul",
+    "zeros",
+    "f64",
+    "i64",
+    "bool",
+    "keepdims",
+    "axis",
+    "grad",
+    "load",
+    "size",
+    "shape",
+    "T",
+    "0",
+    "1",
+    "2",
+    "3",
+    "-1",
+    "-2",
+    "0.5",
+    "1e300",
+    "281474976710656",
+    "281474976710657",
+    "9223372036854775807",
     "99999999999999999999",
 ];
 
@@ -455,7 +632,10 @@ fn mutated_programs_never_panic_or_hang() {
         eprintln!("{total} mutants, {checked} of them parsed and reached the checker");
     }
     // Most mutants should get past the parser, or the checker goes unfuzzed.
-    assert!(checked * 5 >= total, "only {checked} of {total} mutants reached the checker");
+    assert!(
+        checked * 5 >= total,
+        "only {checked} of {total} mutants reached the checker"
+    );
 }
 
 /// (a) Soups of language tokens and identifiers, which reach corners of the
@@ -527,14 +707,22 @@ fn nested_brackets_100k() {
 
 #[test]
 fn nested_blocks_100k() {
-    let text = format!("{HEADER}{}\n{}\n", "if true {\n".repeat(BIG), "}\n".repeat(BIG));
+    let text = format!(
+        "{HEADER}{}\n{}\n",
+        "if true {\n".repeat(BIG),
+        "}\n".repeat(BIG)
+    );
     let out = must_return("nested-blocks", text, deep_limit());
     expect_code("nested-blocks", &out, &["tsr::limit"]);
 }
 
 #[test]
 fn nested_dicts_100k() {
-    let text = format!("{HEADER}save({}x{}, \"a.npz\")\n", "{\"k\": ".repeat(BIG), "}".repeat(BIG));
+    let text = format!(
+        "{HEADER}save({}x{}, \"a.npz\")\n",
+        "{\"k\": ".repeat(BIG),
+        "}".repeat(BIG)
+    );
     let out = must_return("nested-dicts", text, deep_limit());
     expect_code("nested-dicts", &out, &["tsr::limit"]);
 }
@@ -542,7 +730,11 @@ fn nested_dicts_100k() {
 #[test]
 fn unclosed_openers_100k() {
     let mut failures = Failures::default();
-    for (name, opener) in [("unclosed-paren", "("), ("unclosed-bracket", "["), ("unclosed-brace", "{")] {
+    for (name, opener) in [
+        ("unclosed-paren", "("),
+        ("unclosed-bracket", "["),
+        ("unclosed-brace", "{"),
+    ] {
         let text = format!("{HEADER}let a = {}\n", opener.repeat(BIG));
         let out = must_return(name, text, deep_limit());
         failures.expect(name, &out, &["tsr::limit", "tsr::parse"]);
@@ -569,23 +761,84 @@ fn nesting_at_the_parser_limit() {
     let mut failures = Failures::default();
     for depth in [250, 255, 256, 257, 300] {
         let cases = [
-            ("parens-at-limit", format!("let a = {}x{}", "(".repeat(depth), ")".repeat(depth))),
-            ("lists-at-limit", format!("let a = {}1.0{}", "[".repeat(depth), "]".repeat(depth))),
-            ("calls-at-limit", format!("let a = {}x{}", "relu(".repeat(depth), ")".repeat(depth))),
-            ("index-at-limit", format!("let a = x{}", "[0]".repeat(depth))),
+            (
+                "parens-at-limit",
+                format!("let a = {}x{}", "(".repeat(depth), ")".repeat(depth)),
+            ),
+            (
+                "lists-at-limit",
+                format!("let a = {}1.0{}", "[".repeat(depth), "]".repeat(depth)),
+            ),
+            (
+                "calls-at-limit",
+                format!("let a = {}x{}", "relu(".repeat(depth), ")".repeat(depth)),
+            ),
+            (
+                "index-at-limit",
+                format!("let a = x{}", "[0]".repeat(depth)),
+            ),
             ("negate-at-limit", format!("let a = {}x", "-".repeat(depth))),
             ("sum-at-limit", format!("let a = x{}", " + x".repeat(depth))),
-            ("power-at-limit", format!("let a = x{}", " ** x".repeat(depth))),
-            ("method-at-limit", format!("let a = x{}", ".relu()".repeat(depth))),
-            ("fields-at-limit", format!("let a = x{}", ".T".repeat(depth))),
-            ("blocks-at-limit", format!("{}let q = x + 1.0\n{}", "if true {\n".repeat(depth), "}\n".repeat(depth))),
-            ("loops-at-limit", format!("let y = x\n{}y = y * 0.5\n{}", "for i in 0..2 {\n".repeat(depth), "}\n".repeat(depth))),
-            ("fn-blocks-at-limit", format!("fn f(t: [*b, E]) -> [*b, E] {{\n{}let u = t\n{}t\n}}\nlet z = f(x)", "if true {\n".repeat(depth), "}\n".repeat(depth))),
-            ("axis-expr-at-limit", format!("input y: [{}1{}]", "(".repeat(depth), ")".repeat(depth))),
-            ("dim-expr-at-limit", format!("dim Z = {}2{}", "(".repeat(depth), ")".repeat(depth))),
-            ("pattern-at-limit", format!("let {}p{} = x", "(".repeat(depth), ")".repeat(depth))),
-            ("tuple-type-at-limit", format!("fn g(t: {}[B]{}) {{ t }}", "(".repeat(depth), ")".repeat(depth))),
-            ("tuple-at-limit", format!("let a = {}x{}", "(x, ".repeat(depth), ")".repeat(depth))),
+            (
+                "power-at-limit",
+                format!("let a = x{}", " ** x".repeat(depth)),
+            ),
+            (
+                "method-at-limit",
+                format!("let a = x{}", ".relu()".repeat(depth)),
+            ),
+            (
+                "fields-at-limit",
+                format!("let a = x{}", ".T".repeat(depth)),
+            ),
+            (
+                "blocks-at-limit",
+                format!(
+                    "{}let q = x + 1.0\n{}",
+                    "if true {\n".repeat(depth),
+                    "}\n".repeat(depth)
+                ),
+            ),
+            (
+                "loops-at-limit",
+                format!(
+                    "let y = x\n{}y = y * 0.5\n{}",
+                    "for i in 0..2 {\n".repeat(depth),
+                    "}\n".repeat(depth)
+                ),
+            ),
+            (
+                "fn-blocks-at-limit",
+                format!(
+                    "fn f(t: [*b, E]) -> [*b, E] {{\n{}let u = t\n{}t\n}}\nlet z = f(x)",
+                    "if true {\n".repeat(depth),
+                    "}\n".repeat(depth)
+                ),
+            ),
+            (
+                "axis-expr-at-limit",
+                format!("input y: [{}1{}]", "(".repeat(depth), ")".repeat(depth)),
+            ),
+            (
+                "dim-expr-at-limit",
+                format!("dim Z = {}2{}", "(".repeat(depth), ")".repeat(depth)),
+            ),
+            (
+                "pattern-at-limit",
+                format!("let {}p{} = x", "(".repeat(depth), ")".repeat(depth)),
+            ),
+            (
+                "tuple-type-at-limit",
+                format!(
+                    "fn g(t: {}[B]{}) {{ t }}",
+                    "(".repeat(depth),
+                    ")".repeat(depth)
+                ),
+            ),
+            (
+                "tuple-at-limit",
+                format!("let a = {}x{}", "(x, ".repeat(depth), ")".repeat(depth)),
+            ),
         ];
         for (name, body) in cases {
             let text = format!("{HEADER}{body}\n");
@@ -623,15 +876,51 @@ fn minus_repeated_100k() {
 fn other_long_chains_100k() {
     let mut failures = Failures::default();
     let cases = [
-        ("power-chain", format!("let a = x{}", " ** x".repeat(BIG)), "tsr::limit"),
-        ("product-chain", format!("let a = x{}", " * x".repeat(BIG)), "tsr::limit"),
-        ("field-chain", format!("let a = x{}", ".T".repeat(BIG)), "tsr::limit"),
-        ("method-chain", format!("let a = x{}", ".relu()".repeat(BIG)), "tsr::limit"),
-        ("index-chain", format!("let a = x{}", "[0]".repeat(BIG)), "tsr::limit"),
-        ("compare-chain", format!("let a = x{}", " < x".repeat(BIG)), "tsr::parse"),
-        ("nested-index", format!("let a = {}0{}", "x[".repeat(BIG), "]".repeat(BIG)), "tsr::limit"),
-        ("dim-expr-chain", format!("dim Z = 1{}", " + 1".repeat(BIG)), "tsr::limit"),
-        ("axis-expr-chain", format!("input y: [1{}]", " * 1".repeat(BIG)), "tsr::limit"),
+        (
+            "power-chain",
+            format!("let a = x{}", " ** x".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "product-chain",
+            format!("let a = x{}", " * x".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "field-chain",
+            format!("let a = x{}", ".T".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "method-chain",
+            format!("let a = x{}", ".relu()".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "index-chain",
+            format!("let a = x{}", "[0]".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "compare-chain",
+            format!("let a = x{}", " < x".repeat(BIG)),
+            "tsr::parse",
+        ),
+        (
+            "nested-index",
+            format!("let a = {}0{}", "x[".repeat(BIG), "]".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "dim-expr-chain",
+            format!("dim Z = 1{}", " + 1".repeat(BIG)),
+            "tsr::limit",
+        ),
+        (
+            "axis-expr-chain",
+            format!("input y: [1{}]", " * 1".repeat(BIG)),
+            "tsr::limit",
+        ),
     ];
     for (name, body, code) in cases {
         let text = format!("{HEADER}{body}\n");
@@ -652,20 +941,42 @@ fn nested_calls_10k_deep() {
     expect_code("nested-calls", &out, &["tsr::limit"]);
 }
 
+/// 10 000 fns, each calling the one before: bodies are checked once, at
+/// their definition, so this is linear and never recursive.
+#[test]
+fn fn_chain_10k() {
+    let mut text = String::from(
+        "dim B = 2, D = 4\ninput x: [B, D]\nfn f0(t: [*b, E]) -> [*b, E] { t * 2.0 }\n",
+    );
+    for i in 1..10_000 {
+        text.push_str(&format!(
+            "fn f{i}(t: [*b, E]) -> [*b, E] {{ f{}(t) + 1.0 }}\n",
+            i - 1
+        ));
+    }
+    text.push_str("let y: [B, D] = f9999(x)\n");
+    let out = must_return("fn-chain", text, scaled(Duration::from_secs(3)));
+    assert!(out.codes.is_empty(), "fn-chain: {:?}", dedup(&out.codes));
+}
+
 #[test]
 fn dim_of_ten_to_the_thirty() {
-    let text = "dim A = 1000000000000000000000000000000\ninput x: [A]\nlet y = x + 1.0\n".to_owned();
+    let text =
+        "dim A = 1000000000000000000000000000000\ninput x: [A]\nlet y = x + 1.0\n".to_owned();
     let out = must_return("dim-1e30", text, deep_limit());
     expect_code("dim-1e30", &out, &["tsr::dim"]);
 }
 
 /// `CheckOptions::dims` is public API: out-of-range sizes there are
 /// `tsr::dim`, as they are on the command line, never a panic. (A negative
-/// size used to reach `-n` in the index rule: overflow on `i64::MIN`.)
+/// size used to reach `-n` in the index rule, overflowing on `i64::MIN`,
+/// and `arange(B)` overflowed on `i64::MAX`: the override was reported but
+/// still bound.)
 #[test]
 fn dim_options_out_of_range() {
     let mut failures = Failures::default();
-    let text = "dim B = 2\ninput x: [B]\nlet y = x[0]\nlet z = x[-1:]\nlet s = sum(x, B)\n";
+    let text = "dim B = 2\ninput x: [B]\nlet y = x[0]\nlet z = x[-1:]\nlet s = sum(x, B)\n\
+                let a = arange(B)\nlet b = arange(-B, B, 3)\nlet c = zeros([B, B])\n";
     for value in [-1, i64::MIN, i64::MIN + 1, (1 << 48) + 1, i64::MAX] {
         let name = format!("dim-option-{value}");
         let options = CheckOptions {
@@ -736,7 +1047,8 @@ const HUGE_RESULTS: [(&str, &str); 11] = [
 #[test]
 fn element_counts_past_the_limit_do_not_overflow() {
     for (name, line) in HUGE_RESULTS {
-        let uses = "let s = r.size\nlet n = r.nbytes\nlet f = flatten(r)\nlet g = reshape(r, [-1])\n\
+        let uses =
+            "let s = r.size\nlet n = r.nbytes\nlet f = flatten(r)\nlet g = reshape(r, [-1])\n\
                     let h = sum(r)\nlet k = r * r\nlet t = transpose(r, 0, -1)\nprint(r.shape)\n";
         must_return(name, format!("{HUGE_HEADER}{line}\n{uses}"), deep_limit());
     }
@@ -858,7 +1170,10 @@ fn type_with_100k_axes() {
         gens.join(", ")
     );
     let out = must_return("axes-100k-generic", text, scaled(Duration::from_secs(5)));
-    assert!(!out.codes.is_empty(), "axes-100k-generic: a 2-D argument to a 100000-axis parameter was accepted");
+    assert!(
+        !out.codes.is_empty(),
+        "axes-100k-generic: a 2-D argument to a 100000-axis parameter was accepted"
+    );
 }
 
 #[test]
@@ -868,23 +1183,112 @@ fn einsum_and_rearrange_specs_of_100k_chars() {
     let words = vec!["a"; BIG / 2].join(" ");
     let distinct: String = (0..BIG / 8).map(|i| format!("a{i} ")).collect();
     let cases = [
-        ("einsum-letters", format!("let e = einsum(\"{letters}->i\", x)"), "tsr::einsum-spec"),
-        ("einsum-letters-out", format!("let e = einsum(\"ijk->{letters}\", x)"), "tsr::einsum-spec"),
-        ("einsum-words", format!("let e = einsum(\"{words} -> a\", x)"), "tsr::einsum-spec"),
-        ("einsum-distinct", format!("let e = einsum(\"{distinct}-> a0\", x)"), "tsr::einsum-spec"),
-        ("einsum-dots", format!("let e = einsum(\"{}\", x)", ".".repeat(BIG)), "tsr::einsum-spec"),
-        ("einsum-commas", format!("let e = einsum(\"{}\", x)", ",".repeat(BIG)), "tsr::einsum-spec"),
-        ("einsum-arrows", format!("let e = einsum(\"{}\", x)", "->".repeat(BIG / 2)), "tsr::einsum-spec"),
-        ("einsum-operands", format!("let e = einsum(\"{}i\", {}x)", "i,".repeat(BIG / 4), "x, ".repeat(BIG / 4)), "tsr::einsum-spec"),
-        ("rearrange-words", format!("let r = rearrange(x, \"{words} -> a\")"), "tsr::rearrange"),
-        ("rearrange-distinct", format!("let r = rearrange(x, \"{distinct}-> a0\")"), "tsr::rearrange"),
-        ("rearrange-nested", format!("let r = rearrange(x, \"{}b{} t d -> b t d\")", "(".repeat(BIG / 2), ")".repeat(BIG / 2)), "tsr::rearrange"),
-        ("rearrange-unclosed", format!("let r = rearrange(x, \"{}b t d -> b t d\")", "(".repeat(BIG)), "tsr::rearrange"),
-        ("rearrange-group", format!("let r = rearrange(x, \"b t d -> b t ({distinct}d)\")"), "tsr::rearrange"),
-        ("rearrange-dots", format!("let r = rearrange(x, \"{} -> b t d\")", "... ".repeat(BIG / 4)), "tsr::rearrange"),
-        ("rearrange-units", format!("let r = rearrange(x, \"b t d -> b t d {}\")", "() ".repeat(BIG / 3)), ""),
-        ("reduce-words", format!("let r = reduce(x, \"{words} -> a\", \"sum\")"), "tsr::rearrange"),
-        ("repeat-nested", format!("let r = repeat(x, \"b t d -> b t d {}n{}\", n=2)", "(".repeat(BIG / 2), ")".repeat(BIG / 2)), "tsr::rearrange"),
+        (
+            "einsum-letters",
+            format!("let e = einsum(\"{letters}->i\", x)"),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-letters-out",
+            format!("let e = einsum(\"ijk->{letters}\", x)"),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-words",
+            format!("let e = einsum(\"{words} -> a\", x)"),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-distinct",
+            format!("let e = einsum(\"{distinct}-> a0\", x)"),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-dots",
+            format!("let e = einsum(\"{}\", x)", ".".repeat(BIG)),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-commas",
+            format!("let e = einsum(\"{}\", x)", ",".repeat(BIG)),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-arrows",
+            format!("let e = einsum(\"{}\", x)", "->".repeat(BIG / 2)),
+            "tsr::einsum-spec",
+        ),
+        (
+            "einsum-operands",
+            format!(
+                "let e = einsum(\"{}i\", {}x)",
+                "i,".repeat(BIG / 4),
+                "x, ".repeat(BIG / 4)
+            ),
+            "tsr::einsum-spec",
+        ),
+        (
+            "rearrange-words",
+            format!("let r = rearrange(x, \"{words} -> a\")"),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-distinct",
+            format!("let r = rearrange(x, \"{distinct}-> a0\")"),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-nested",
+            format!(
+                "let r = rearrange(x, \"{}b{} t d -> b t d\")",
+                "(".repeat(BIG / 2),
+                ")".repeat(BIG / 2)
+            ),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-unclosed",
+            format!(
+                "let r = rearrange(x, \"{}b t d -> b t d\")",
+                "(".repeat(BIG)
+            ),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-group",
+            format!("let r = rearrange(x, \"b t d -> b t ({distinct}d)\")"),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-dots",
+            format!(
+                "let r = rearrange(x, \"{} -> b t d\")",
+                "... ".repeat(BIG / 4)
+            ),
+            "tsr::rearrange",
+        ),
+        (
+            "rearrange-units",
+            format!(
+                "let r = rearrange(x, \"b t d -> b t d {}\")",
+                "() ".repeat(BIG / 3)
+            ),
+            "",
+        ),
+        (
+            "reduce-words",
+            format!("let r = reduce(x, \"{words} -> a\", \"sum\")"),
+            "tsr::rearrange",
+        ),
+        (
+            "repeat-nested",
+            format!(
+                "let r = repeat(x, \"b t d -> b t d {}n{}\", n=2)",
+                "(".repeat(BIG / 2),
+                ")".repeat(BIG / 2)
+            ),
+            "tsr::rearrange",
+        ),
     ];
     for (name, body, code) in cases {
         let text = format!("{HEADER}{body}\n");
@@ -923,8 +1327,13 @@ fn random_bytes() {
     let text = String::from_utf8_lossy(&bytes).into_owned();
     let out = must_return("random-blob", text, scaled(Duration::from_secs(5)));
     expect_code("random-blob", &out, &["tsr::parse", "tsr::limit"]);
-    for special in ["\0", "\u{feff}", "\u{202e}", "\r", "\u{2028}", "\u{fffd}", "é", "𝔁"] {
-        let text = format!("{HEADER}{special}let a{special} = x{special}\n{}", special.repeat(1000));
+    for special in [
+        "\0", "\u{feff}", "\u{202e}", "\r", "\u{2028}", "\u{fffd}", "é", "𝔁",
+    ] {
+        let text = format!(
+            "{HEADER}{special}let a{special} = x{special}\n{}",
+            special.repeat(1000)
+        );
         must_return("special-chars", text, deep_limit());
     }
 }
@@ -941,14 +1350,38 @@ fn realistic_program(bytes: usize) -> String {
     while text.len() < bytes {
         use std::fmt::Write as _;
         let _ = match i % 8 {
-            0 => writeln!(text, "let a{i} = relu(x @ w + 1.0)                    # projection: [B, T, D]"),
-            1 => writeln!(text, "let b{i} = sum(x, D) * 0.5                      # pooled over features: [B, T]"),
-            2 => writeln!(text, "let c{i} = reshape(permute(x, [B, T, D]), [B, T * D])   # flattened tokens"),
-            3 => writeln!(text, "# attention scores for head {i}, scaled by sqrt(Dh) so the softmax stays soft"),
-            4 => writeln!(text, "let d{i} = softmax(x @ transpose(x, -1, -2) / sqrt(Dh), -1)   # [B, T, T]"),
-            5 => writeln!(text, "let e{i}: [B, T, D] = where(x > 0.0, x, 0.01 * x)   # leaky relu by hand"),
-            6 => writeln!(text, "fn f{i}(t: [*b, E]) -> [*b, E] {{ t * 2.0 }}   # generic over any batch run"),
-            _ => writeln!(text, "let g{i} = x[:, 1:3, :] - mean(x, T, keepdims=true)   # centred window: [B, 2, D]"),
+            0 => writeln!(
+                text,
+                "let a{i} = relu(x @ w + 1.0)                    # projection: [B, T, D]"
+            ),
+            1 => writeln!(
+                text,
+                "let b{i} = sum(x, D) * 0.5                      # pooled over features: [B, T]"
+            ),
+            2 => writeln!(
+                text,
+                "let c{i} = reshape(permute(x, [B, T, D]), [B, T * D])   # flattened tokens"
+            ),
+            3 => writeln!(
+                text,
+                "# attention scores for head {i}, scaled by sqrt(Dh) so the softmax stays soft"
+            ),
+            4 => writeln!(
+                text,
+                "let d{i} = softmax(x @ transpose(x, -1, -2) / sqrt(Dh), -1)   # [B, T, T]"
+            ),
+            5 => writeln!(
+                text,
+                "let e{i}: [B, T, D] = where(x > 0.0, x, 0.01 * x)   # leaky relu by hand"
+            ),
+            6 => writeln!(
+                text,
+                "fn f{i}(t: [*b, E]) -> [*b, E] {{ t * 2.0 }}   # generic over any batch run"
+            ),
+            _ => writeln!(
+                text,
+                "let g{i} = x[:, 1:3, :] - mean(x, T, keepdims=true)   # centred window: [B, 2, D]"
+            ),
         };
         i += 1;
     }
@@ -958,7 +1391,11 @@ fn realistic_program(bytes: usize) -> String {
 fn timed_clean_check(name: &str, bytes: usize, limit: Duration) -> Duration {
     let text = realistic_program(bytes);
     let out = must_return(name, text, limit);
-    assert!(out.codes.is_empty(), "{name}: the realistic program has diagnostics {:?}", &out.codes[..out.codes.len().min(5)]);
+    assert!(
+        out.codes.is_empty(),
+        "{name}: the realistic program has diagnostics {:?}",
+        &out.codes[..out.codes.len().min(5)]
+    );
     out.elapsed
 }
 
@@ -977,5 +1414,8 @@ fn check_time_is_not_quadratic() {
     let large = time(4 << 20);
     let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-6);
     eprintln!("1 MB: {small:?}, 4 MB: {large:?}, ratio {ratio:.2}");
-    assert!(ratio < 10.0, "4x the input took {ratio:.1}x the time ({small:?} -> {large:?}): superlinear");
+    assert!(
+        ratio < 10.0,
+        "4x the input took {ratio:.1}x the time ({small:?} -> {large:?}): superlinear"
+    );
 }

@@ -52,7 +52,7 @@ pub struct Checker<'o> {
     pub dims: Vec<DimInfo>,
     pub generics: Vec<Name>,
     pub runs: Vec<Name>,
-    pub fns: Vec<super::fns::FnSig>,
+    pub fns: Vec<std::rc::Rc<super::fns::FnSig>>,
     pub scopes: Vec<Scope>,
     pub fn_ctx: Option<FnCtx>,
     /// Nesting of loops and branches, where a reassignment may not happen.

@@ -118,12 +118,12 @@ impl Checker<'_> {
         };
         self.current_runs = saved_runs;
         self.pop_scope();
-        self.fns.push(FnSig {
+        self.fns.push(std::rc::Rc::new(FnSig {
             name: def.name.name.clone(),
             params,
             ret,
             span: def.name.span,
-        });
+        }));
         let id = self.fns.len() - 1;
         self.define(&def.name.name, Entry::Fn(id));
     }
@@ -184,7 +184,7 @@ impl Checker<'_> {
 
     /// A call whose argument types are already known.
     pub fn call_fn_with(&mut self, id: usize, args: &[ArgRef], types: &[Type], span: Span) -> Type {
-        let sig = self.fns[id].clone();
+        let sig = std::rc::Rc::clone(&self.fns[id]);
         let order = match self.order_arguments(&sig, args, span) {
             Ok(order) => order,
             Err(d) => return self.fail(d),

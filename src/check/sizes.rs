@@ -167,24 +167,26 @@ impl Checker<'_> {
                 _ => d,
             }),
         };
+        let size = size.and_then(|size| match size.as_const() {
+            Some(v) if !(0..=MAX_SIZE).contains(&v) => {
+                let span = decl.value.as_ref().map_or(decl.span, |v| v.span);
+                Err(Diagnostic::new(
+                    Code::Dim,
+                    span,
+                    format!("dim `{name}` = {v} is not a size between 0 and 2^48"),
+                ))
+            }
+            _ => Ok(size),
+        });
         let size = match size {
             Ok(size) => size,
             Err(d) => {
                 self.report(d);
-                // Keep the name defined so later uses raise nothing further.
+                // Keep the name defined, as a size nothing is known about,
+                // so later uses raise nothing further and compute nothing.
                 Size::atom(AtomId::Dim(id))
             }
         };
-        if let Some(v) = size.as_const() {
-            if !(0..=MAX_SIZE).contains(&v) {
-                let span = decl.value.as_ref().map_or(decl.span, |v| v.span);
-                self.report(Diagnostic::new(
-                    Code::Dim,
-                    span,
-                    format!("dim `{name}` = {v} is not a size between 0 and 2^48"),
-                ));
-            }
-        }
         self.dims.push(DimInfo {
             name: Name::from(name),
             size,

@@ -10,7 +10,7 @@ use lalrpop_util::ParseError;
 
 use super::ast::{
     Arg, AxisExpr, AxisExprKind, BinaryOp, Block, DimDecl, Expr, ExprKind, Ident, IndexItem,
-    IndexItemKind, Stmt, StmtKind, UnaryOp,
+    IndexItemKind, NodeId, Stmt, StmtKind, UnaryOp,
 };
 use super::lexer::Tok;
 use crate::source::Span;
@@ -37,6 +37,8 @@ pub(crate) struct Context {
     blocks: RefCell<Vec<Option<Block>>>,
     max_depth: Cell<u32>,
     too_deep: Cell<Option<Span>>,
+    /// The next expression's id: ids are unique within one parse.
+    next_id: Cell<u32>,
 }
 
 impl Context {
@@ -94,10 +96,17 @@ impl Context {
             })
     }
 
+    fn new_id(&self) -> NodeId {
+        let id = self.next_id.get();
+        self.next_id.set(id.saturating_add(1));
+        NodeId(id)
+    }
+
     fn wrap(&self, kind: ExprKind, span: Span, depth: u32) -> Node {
+        let id = self.new_id();
         if depth <= self.max_depth.get() {
             return Node {
-                expr: Box::new(Expr { kind, span }),
+                expr: Box::new(Expr { kind, span, id }),
                 depth,
             };
         }
@@ -106,6 +115,7 @@ impl Context {
             expr: Box::new(Expr {
                 kind: ExprKind::Name(String::new()),
                 span,
+                id,
             }),
             depth,
         }
@@ -365,10 +375,10 @@ pub(crate) fn ellipsis_axis(l: usize, r: usize) -> AxisExpr {
 
 /// An axis of a shape: `_` alone is "any size", anything else a size.
 pub(crate) fn axis(node: Node) -> AxisExpr {
-    let Expr { kind, span } = *node.expr;
+    let Expr { kind, span, id } = *node.expr;
     let kind = match kind {
         ExprKind::Name(name) if name == "_" => AxisExprKind::Any,
-        kind => AxisExprKind::Size(Expr { kind, span }),
+        kind => AxisExprKind::Size(Expr { kind, span, id }),
     };
     AxisExpr { kind, span }
 }

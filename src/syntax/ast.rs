@@ -139,10 +139,16 @@ pub enum AxisExprKind {
     Ellipsis,
 }
 
+/// Identifies an expression within one parse, for facts the checker
+/// records about it (its type, resolved axes) and the evaluator reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct NodeId(pub u32);
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    pub id: NodeId,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
