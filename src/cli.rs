@@ -263,9 +263,10 @@ fn check_program(program: Program, options: &Options) -> FileReport {
         dims: distinct_dims(&options.dims),
         base_dir,
         record_types: false,
+        record_facts: false,
     };
-    let diagnostics = match on_large_stack(|| check_source(&file, &check_options)) {
-        Ok(output) => output.diagnostics,
+    let diagnostics = match on_large_stack(|| check_source(&file, &check_options).diagnostics) {
+        Ok(diagnostics) => diagnostics,
         Err(crash) => vec![Diagnostic::unplaced(
             Code::Internal,
             format!("the checker crashed on `{}`: {crash}", file.name()),

@@ -34,7 +34,7 @@ pub fn check_source(file: &source::SourceFile, options: &CheckOptions) -> CheckO
     if !parse_errors.is_empty() {
         return CheckOutput {
             diagnostics: parse_errors,
-            types: Vec::new(),
+            ..CheckOutput::default()
         };
     }
     checker.finish_top_level();

@@ -43,6 +43,7 @@ fn annotated_programs_produce_exactly_their_annotations() {
             dims: Vec::new(),
             base_dir: path.parent().unwrap_or(&root).to_path_buf(),
             record_types: true,
+            record_facts: false,
         };
         failures.extend(mismatches(&file, &check_source(&file, &options)));
     }
@@ -229,6 +230,7 @@ fn mismatches_are_listed_by_line() {
             tsr::error::Diagnostic::unplaced(Code::Io, "lost"),
         ],
         types: vec![(line(2), "[B=3] f32".to_owned())],
+        ..CheckOutput::default()
     };
     assert_eq!(
         mismatches(&file, &output),

@@ -614,6 +614,7 @@ fn mutated_programs_never_panic_or_hang() {
             dims,
             base_dir: seed.base_dir.clone(),
             record_types: false,
+            record_facts: false,
         };
         let shown = preview(&text);
         let outcome = run_check("fuzz-mutant", text, options, FUZZ_LIMIT)
@@ -656,6 +657,7 @@ fn token_soup_never_panics_or_hangs() {
             dims,
             base_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")),
             record_types: false,
+            record_facts: false,
         };
         let shown = preview(&text);
         run_check("fuzz-soup", text, options, FUZZ_LIMIT)
@@ -675,6 +677,7 @@ fn seeds_check_without_panicking() {
             dims: Vec::new(),
             base_dir: seed.base_dir.clone(),
             record_types: false,
+            record_facts: false,
         };
         if let Err(problem) = run_check("seed", seed.text.clone(), options, FUZZ_LIMIT) {
             panic!("seed {i}: {problem}\ninput {}", preview(&seed.text));

@@ -60,6 +60,7 @@ pub struct Checker<'o> {
     pub fresh_atoms: u32,
     /// The `*runs` of the fn signature being checked.
     pub current_runs: super::annot::RunMap,
+    pub facts: super::facts::Facts,
 }
 
 impl<'o> Checker<'o> {
@@ -77,6 +78,7 @@ impl<'o> Checker<'o> {
             control_depth: 0,
             fresh_atoms: 0,
             current_runs: Default::default(),
+            facts: Default::default(),
         }
     }
 
@@ -84,6 +86,7 @@ impl<'o> Checker<'o> {
         CheckOutput {
             diagnostics: self.diags,
             types: self.types_out,
+            facts: self.facts,
         }
     }
 

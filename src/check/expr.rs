@@ -17,11 +17,14 @@ pub struct Operand<'e> {
 
 impl Checker<'_> {
     pub fn expr(&mut self, e: &Expr) -> Type {
-        let ty = self.expr_kind(e);
+        let mut ty = self.expr_kind(e);
         if let Type::Tensor(t) = &ty {
             if let Err(d) = super::check_element_count(&t.shape, e.span) {
-                return self.fail(d);
+                ty = self.fail(d);
             }
+        }
+        if self.options.record_facts {
+            self.facts.types.insert(e.id, ty.clone());
         }
         ty
     }

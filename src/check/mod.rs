@@ -5,6 +5,7 @@
 pub mod annot;
 pub mod env;
 pub mod expr;
+pub mod facts;
 mod fns;
 pub mod rules;
 pub mod size;
@@ -30,6 +31,8 @@ pub struct CheckOptions {
     /// Fill [`CheckOutput::types`]: printing every type costs time that
     /// `tsr check` does not need.
     pub record_types: bool,
+    /// Fill [`CheckOutput::facts`], which evaluation needs and checking does not.
+    pub record_facts: bool,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -38,6 +41,9 @@ pub struct CheckOutput {
     /// The printed type of each `let` and expression statement, when
     /// [`CheckOptions::record_types`] asks for them.
     pub types: Vec<(Span, String)>,
+    /// What was proved about each expression, when
+    /// [`CheckOptions::record_facts`] asks for it.
+    pub facts: facts::Facts,
 }
 
 pub fn check_program(program: &Program, options: &CheckOptions) -> CheckOutput {

@@ -12,6 +12,14 @@ use crate::syntax::ast::{BinaryOp, DimDecl, Expr, ExprKind, IndexItemKind, Unary
 impl Checker<'_> {
     /// Evaluates a size expression that must be known before anything runs.
     pub fn static_size(&mut self, e: &Expr) -> Result<Size, Diagnostic> {
+        let size = self.resolve_size(e)?;
+        if self.options.record_facts {
+            self.facts.sizes.insert(e.id, size.clone());
+        }
+        Ok(size)
+    }
+
+    fn resolve_size(&mut self, e: &Expr) -> Result<Size, Diagnostic> {
         match &e.kind {
             ExprKind::Int(Some(v)) if v.abs() > MAX_SIZE => {
                 Err(super::limit_error(e.span, "this size"))

@@ -8,6 +8,14 @@ use crate::syntax::ast::{Expr, ExprKind};
 impl Checker<'_> {
     /// Resolves one axis of `shape` named by `e`.
     pub fn axis_index(&mut self, shape: &Shape, e: &Expr) -> Result<usize, Diagnostic> {
+        let index = self.resolve_axis(shape, e)?;
+        if self.options.record_facts {
+            self.facts.axes.insert(e.id, index);
+        }
+        Ok(index)
+    }
+
+    fn resolve_axis(&mut self, shape: &Shape, e: &Expr) -> Result<usize, Diagnostic> {
         if let ExprKind::Name(name) = &e.kind {
             if matches!(
                 self.lookup(name),

@@ -1,0 +1,18 @@
+//! What the checker proved about each expression, kept for the evaluator
+//! (spec: the evaluator never re-derives a shape the checker proved).
+
+use rustc_hash::FxHashMap;
+
+use super::size::Size;
+use super::types::Type;
+use crate::syntax::ast::NodeId;
+
+/// Facts by expression: its type, and for an argument in an axis or size
+/// slot, the axis index or the size it resolved to. A fn body's facts are
+/// symbolic in the fn's generics; a call binds them.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub types: FxHashMap<NodeId, Type>,
+    pub axes: FxHashMap<NodeId, usize>,
+    pub sizes: FxHashMap<NodeId, Size>,
+}
