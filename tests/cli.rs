@@ -447,6 +447,10 @@ fn a_dim_option_naming_no_dim_is_an_error_with_a_suggestion() {
     let dir = Dir::new("dims-unknown").with("a.tsr", CLEAN);
     let run = dir.tsr(&["check", "a.tsr", "--dim", "b=4", "--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(run.stdout.contains("\"code\":\"tsr::dim\""), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("\"code\":\"tsr::dim\""),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("did you mean `B`?"), "{}", run.stdout);
 }
