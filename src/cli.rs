@@ -113,31 +113,44 @@ fn check_command(paths: &[PathBuf], options: &Options) -> ExitCode {
 }
 
 fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCode {
-    let program = match source {
+    let Program { file, base_dir } = match source {
         Ok(program) => program,
         Err(report) => {
             emit(&[report], options, ReportingCommand::Run);
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let checked = check_program(program, options);
-    if fails(std::slice::from_ref(&checked), options) {
-        emit(
-            std::slice::from_ref(&checked),
-            options,
-            ReportingCommand::Run,
-        );
-        return ExitCode::from(EXIT_FAILURE);
+    let run_options = crate::eval::RunOptions {
+        dims: distinct_dims(&options.dims),
+        random_inputs: options.run.random_inputs,
+        seed: options.run.seed.unwrap_or(0),
+        base_dir,
+        deny_warnings: options.deny_warnings,
+    };
+    let outcome = on_large_stack(|| {
+        let mut stdout = io::stdout().lock();
+        crate::eval::run_source(&file, &run_options, &mut stdout)
+    });
+    let outcome = outcome.unwrap_or_else(|crash| crate::eval::RunOutcome {
+        diagnostics: vec![Diagnostic::unplaced(
+            Code::Internal,
+            format!("tsr crashed running `{}`: {crash}", file.name()),
+        )],
+        usage_error: false,
+    });
+    let report = FileReport {
+        file,
+        diagnostics: outcome.diagnostics,
+    };
+    let failed = fails(std::slice::from_ref(&report), options);
+    emit(&[report], options, ReportingCommand::Run);
+    if outcome.usage_error {
+        ExitCode::from(EXIT_USAGE)
+    } else if failed {
+        ExitCode::from(EXIT_FAILURE)
+    } else {
+        ExitCode::SUCCESS
     }
-    evaluate(checked, options)
-}
-
-/// Evaluates a program that checked clean; it prints the check's report
-/// itself so that a run's runtime errors can join the same JSON object.
-fn evaluate(checked: FileReport, options: &Options) -> ExitCode {
-    emit(&[checked], options, ReportingCommand::Run);
-    write_stderr("tsr: the program checks, but evaluation is not available yet (issue #3)\n");
-    ExitCode::from(EXIT_USAGE)
 }
 
 fn repl() -> ExitCode {

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod data;
 pub mod diagnostics;
 pub mod error;
+pub mod eval;
 pub mod ops;
 pub mod source;
 pub mod syntax;

@@ -420,11 +420,49 @@ fn snippets_and_piped_programs_are_checked_before_running() {
 
 /// Replace this test when the evaluator lands (issue #3).
 #[test]
-fn a_clean_run_says_evaluation_is_not_available_yet() {
-    let dir = Dir::new("run-clean").with("a.tsr", CLEAN);
-    let run = dir.tsr(&["run", "a.tsr"]);
-    assert_eq!((run.code, run.stdout.as_str()), (2, ""));
-    assert!(run.stderr.contains("not available yet"), "{}", run.stderr);
+fn an_input_without_data_is_a_command_line_error() {
+    let dir = Dir::new("run-no-data").with("a.tsr", CLEAN);
+    let run = dir.tsr(&["run", "a.tsr", "--format", "json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (2, ""), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("\"code\":\"tsr::io\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("no data for input `x`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_run_prints_the_program_output_with_its_types() {
+    let dir = Dir::new("run-random").with("a.tsr", CLEAN);
+    let run = dir.tsr(&["run", "a.tsr", "--random-inputs", "--seed", "3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("[B=2, D=3] f32\n[["),
+        "{}",
+        run.stdout
+    );
+    let again = dir.tsr(&["a.tsr", "--random-inputs", "--seed", "3"]);
+    assert_eq!(
+        again.stdout, run.stdout,
+        "the same seed gives the same values"
+    );
+}
+
+#[test]
+fn a_snippet_runs_from_the_command_line() {
+    let dir = Dir::new("run-e");
+    let run = dir.tsr(&["run", "-e", "print(6 * 7, 1 / 4, true, \"done\")"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (0, "42 0.25 true done\n"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@ use super::{CheckOptions, CheckOutput};
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
 
+#[derive(Clone, Debug)]
 pub struct DimInfo {
     pub name: Name,
     /// A constant when known, else an expression over symbolic dims.
@@ -87,6 +88,8 @@ impl<'o> Checker<'o> {
             diagnostics: self.diags,
             types: self.types_out,
             facts: self.facts,
+            dims: self.dims,
+            fns: self.fns,
         }
     }
 

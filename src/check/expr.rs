@@ -89,12 +89,12 @@ impl Checker<'_> {
                     self.binary(*op, left, right, e.span)
                 }
             }
-            ExprKind::Call { callee, args } => self.call(callee, None, args, e.span),
+            ExprKind::Call { callee, args } => self.call(e.id, callee, None, args, e.span),
             ExprKind::Method {
                 receiver,
                 name,
                 args,
-            } => self.call(name, Some(receiver), args, e.span),
+            } => self.call(e.id, name, Some(receiver), args, e.span),
             ExprKind::Field { receiver, name } => {
                 let ty = self.expr(receiver);
                 self.field(ty, name, receiver, e.span)

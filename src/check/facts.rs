@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 
 use super::size::Size;
 use super::types::Type;
+use crate::source::Span;
 use crate::syntax::ast::NodeId;
 
 /// Facts by expression: its type, and for an argument in an axis or size
@@ -15,4 +16,6 @@ pub struct Facts {
     pub types: FxHashMap<NodeId, Type>,
     pub axes: FxHashMap<NodeId, usize>,
     pub sizes: FxHashMap<NodeId, Size>,
+    /// The declared type of each `input`, by the span of its name.
+    pub declared: FxHashMap<Span, Type>,
 }

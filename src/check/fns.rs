@@ -5,11 +5,11 @@ use rustc_hash::FxHashMap as HashMap;
 use super::annot::{conform, AnnotationUse};
 use super::env::{Checker, Entry, FnCtx, ValueKind};
 use super::size::{AtomId, Size};
-use super::types::{Axis, Item, RunId, Tensor, Type};
+use super::types::{Axis, Item, Name, RunId, Tensor, Type};
 use crate::error::{Code, Diagnostic};
 use crate::ops::ArgRef;
 use crate::source::Span;
-use crate::syntax::ast::{Arg, AxisExprKind, Expr, FnDef, Ident, TypeExpr, TypeExprKind};
+use crate::syntax::ast::{Arg, AxisExprKind, Expr, FnDef, Ident, NodeId, TypeExpr, TypeExprKind};
 
 #[derive(Clone, Debug)]
 pub struct FnSig {
@@ -17,6 +17,9 @@ pub struct FnSig {
     pub params: Vec<(String, Type, Span)>,
     pub ret: Type,
     pub span: Span,
+    /// The generics of the signature by name: inside the body they are
+    /// scalars, which a call binds.
+    pub generics: Vec<(Name, u32)>,
 }
 
 /// What a call bound each generic and run to.
@@ -117,12 +120,23 @@ impl Checker<'_> {
             ret
         };
         self.current_runs = saved_runs;
+        let generics = self.scopes.last().map_or_else(Vec::new, |scope| {
+            scope
+                .names
+                .iter()
+                .filter_map(|(name, entry)| match entry {
+                    Entry::Generic(g) => Some((name.clone(), *g)),
+                    _ => None,
+                })
+                .collect()
+        });
         self.pop_scope();
         self.fns.push(std::rc::Rc::new(FnSig {
             name: def.name.name.clone(),
             params,
             ret,
             span: def.name.span,
+            generics,
         }));
         let id = self.fns.len() - 1;
         self.define(&def.name.name, Entry::Fn(id));
@@ -130,6 +144,7 @@ impl Checker<'_> {
 
     pub fn call(
         &mut self,
+        id: NodeId,
         callee: &Ident,
         receiver: Option<&Expr>,
         args: &[Arg],
@@ -165,7 +180,7 @@ impl Checker<'_> {
             }
             None => {}
         }
-        match crate::ops::check_builtin(self, &callee.name, &refs, span) {
+        match crate::ops::check_builtin(self, &callee.name, &refs, span, id) {
             Some(ty) => ty,
             None => {
                 for a in &refs {

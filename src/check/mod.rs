@@ -6,7 +6,7 @@ pub mod annot;
 pub mod env;
 pub mod expr;
 pub mod facts;
-mod fns;
+pub mod fns;
 pub mod rules;
 pub mod size;
 mod sizes;
@@ -44,6 +44,10 @@ pub struct CheckOutput {
     /// What was proved about each expression, when
     /// [`CheckOptions::record_facts`] asks for it.
     pub facts: facts::Facts,
+    /// Every dim by id (the `AtomId::Dim` index), with its size.
+    pub dims: Vec<env::DimInfo>,
+    /// Every fn's signature, in definition order.
+    pub fns: Vec<std::rc::Rc<fns::FnSig>>,
 }
 
 pub fn check_program(program: &Program, options: &CheckOptions) -> CheckOutput {

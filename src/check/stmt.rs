@@ -45,6 +45,9 @@ impl Checker<'_> {
             }
             StmtKind::Input { name, ty } => {
                 let declared = self.annotation_type(ty, AnnotationUse::Input);
+                if self.options.record_facts {
+                    self.facts.declared.insert(name.span, declared.clone());
+                }
                 self.bind_name(name, declared, ValueKind::Input);
             }
             StmtKind::Let { pattern, ty, value } => self.let_stmt(pattern, ty.as_ref(), value),

@@ -633,3 +633,5 @@ fn join_and(items: &[String]) -> String {
         None => String::new(),
     }
 }
+
+pub(super) static KERNELS: &[(&str, super::Kernel)] = &[];

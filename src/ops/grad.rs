@@ -121,3 +121,5 @@ fn grad(cx: &mut Checker, b: &Bound) -> Type {
         _ => Type::Tuple(grads),
     }
 }
+
+pub(super) static KERNELS: &[(&str, super::Kernel)] = &[];

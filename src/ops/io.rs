@@ -6,7 +6,10 @@ use crate::check::size::Size;
 use crate::check::types::{Axis, DType, Item, Type};
 use crate::check::Checker;
 use crate::data::header::{read_header, ElemType};
+
 use crate::error::{Code, Diagnostic};
+use crate::eval::value::Value;
+use crate::eval::Interp;
 use crate::syntax::ast::{Expr, ExprKind};
 
 use Param::{Optional, Required, Rest};
@@ -109,6 +112,14 @@ impl Checker<'_> {
     /// `let w: T = load(...)`: the annotation gives the type; the header, if
     /// readable, must agree with it.
     pub fn load_with_type(&mut self, call: &Expr, declared: &Annot) -> Type {
+        let ty = self.load_type(call, declared);
+        if self.options.record_facts {
+            self.facts.types.insert(call.id, ty.clone());
+        }
+        ty
+    }
+
+    fn load_type(&mut self, call: &Expr, declared: &Annot) -> Type {
         let ExprKind::Call { args, .. } = &call.kind else {
             return self.expr(call);
         };
@@ -123,8 +134,9 @@ impl Checker<'_> {
         let Some(builtin) = super::find("load") else {
             return Type::Unknown;
         };
-        let Some(bound) = super::bind(self, builtin, &refs, call.span) else {
-            return Type::Unknown;
+        let bound = match super::bind(builtin, &refs, call.span, call.id) {
+            Ok(bound) => bound,
+            Err(d) => return self.fail(d),
         };
         for e in [bound.get(0), bound.get(1)].into_iter().flatten() {
             if !matches!(self.expr(e), Type::Str | Type::Unknown) {
@@ -217,4 +229,90 @@ fn assert(cx: &mut Checker, b: &Bound) -> Type {
         }
     }
     Type::Nothing
+}
+
+pub(super) static KERNELS: &[(&str, super::Kernel)] =
+    &[("print", print_kernel), ("assert", assert_kernel)];
+
+fn print_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    let mut parts = Vec::with_capacity(b.rest(0).len());
+    for arg in b.rest(0) {
+        let value = ev.expr(arg.value)?;
+        parts.push(show_value(ev, arg.value, &value));
+    }
+    let mut line = parts.join(" ");
+    line.push('\n');
+    ev.out
+        .write_all(line.as_bytes())
+        .map_err(|e| Diagnostic::new(Code::Io, b.span, format!("cannot write the output: {e}")))?;
+    Ok(Value::Nothing)
+}
+
+/// How `print` shows one value (spec sections 6 and 9).
+fn show_value(ev: &Interp, e: &Expr, value: &Value) -> String {
+    match value {
+        Value::Str(s) => s.to_string(),
+        Value::Nothing => String::new(),
+        Value::Shape(shape) => match ev.fact(e) {
+            Some(Type::ShapeValue(items)) => show_concrete(items, shape),
+            _ => format!("{shape:?}"),
+        },
+        Value::Tensor(t) if t.shape().is_empty() => crate::eval::format::scalar(t),
+        Value::Tensor(t) => {
+            let axes = match ev.fact(e) {
+                Some(Type::Tensor(ty)) => show_concrete(&ty.shape, t.shape()),
+                _ => format!("{:?}", t.shape()),
+            };
+            format!("{axes} {}\n{}", t.dtype(), crate::eval::format::tensor(t))
+        }
+        Value::Tuple(items) => {
+            let shown: Vec<String> = items.iter().map(|v| show_value(ev, e, v)).collect();
+            format!("({})", shown.join(", "))
+        }
+        Value::Dict(entries) => {
+            let shown: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{k:?}: {}", show_value(ev, e, v)))
+                .collect();
+            format!("{{{}}}", shown.join(", "))
+        }
+    }
+}
+
+/// A shape as section 3 prints it, with the sizes the data has.
+fn show_concrete(items: &[crate::check::types::Item], sizes: &[usize]) -> String {
+    let names: Vec<Option<&str>> = items
+        .iter()
+        .flat_map(|item| match item {
+            crate::check::types::Item::Axis(a) => vec![a.name.as_deref()],
+            crate::check::types::Item::Run(_) => Vec::new(),
+        })
+        .collect();
+    let named = names.len() == sizes.len();
+    let parts: Vec<String> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| match names.get(i).copied().flatten() {
+            Some(name) if named => format!("{name}={n}"),
+            _ => n.to_string(),
+        })
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn assert_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    let cond = b
+        .get(0)
+        .ok_or_else(|| Diagnostic::unplaced(Code::Internal, "assert without a condition"))?;
+    if ev.truth(cond)? {
+        return Ok(Value::Nothing);
+    }
+    let message = match b.get(1) {
+        Some(e) => match ev.expr(e)? {
+            Value::Str(s) => format!("assertion failed: {s}"),
+            _ => "assertion failed".to_string(),
+        },
+        None => "assertion failed".to_string(),
+    };
+    Err(Diagnostic::new(Code::Runtime, b.span, message).label(cond.span, "false"))
 }

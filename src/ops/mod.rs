@@ -22,8 +22,10 @@ use std::sync::OnceLock;
 use crate::check::types::Type;
 use crate::check::Checker;
 use crate::error::{Code, Diagnostic};
+use crate::eval::value::Value;
+use crate::eval::Interp;
 use crate::source::Span;
-use crate::syntax::ast::{Expr, ExprKind};
+use crate::syntax::ast::{Expr, ExprKind, NodeId};
 
 /// One argument as written: `value` or `name=value` (a method's receiver is
 /// the first positional argument).
@@ -50,6 +52,8 @@ pub enum Param {
 pub struct Bound<'a> {
     pub name: &'a str,
     pub span: Span,
+    /// The call expression, whose facts (its type) a kernel reads.
+    pub id: NodeId,
     pub slots: Vec<Vec<ArgRef<'a>>>,
 }
 
@@ -99,6 +103,45 @@ fn find(name: &str) -> Option<&'static Builtin> {
         .copied()
 }
 
+/// A builtin's run-time implementation: reads its bound arguments through
+/// the interpreter and the checker's facts, and returns the result.
+pub type Kernel = for<'a> fn(&mut Interp<'a>, &Bound<'a>) -> Result<Value, Diagnostic>;
+
+/// The kernel of a builtin, if it has one yet.
+pub fn kernel(name: &str) -> Option<Kernel> {
+    static BY_NAME: OnceLock<HashMap<&'static str, Kernel>> = OnceLock::new();
+    BY_NAME
+        .get_or_init(|| {
+            construct::KERNELS
+                .iter()
+                .chain(elementwise::KERNELS)
+                .chain(reduce::KERNELS)
+                .chain(shape::KERNELS)
+                .chain(combine::KERNELS)
+                .chain(einsum::KERNELS)
+                .chain(einops::KERNELS)
+                .chain(linalg::KERNELS)
+                .chain(nn::KERNELS)
+                .chain(grad::KERNELS)
+                .chain(io::KERNELS)
+                .copied()
+                .collect()
+        })
+        .get(name)
+        .copied()
+}
+
+/// Binds a call for the evaluator; `None` only if the checker would have
+/// rejected it.
+pub fn bind_builtin<'a>(
+    name: &str,
+    args: &[ArgRef<'a>],
+    span: Span,
+    id: NodeId,
+) -> Option<Bound<'a>> {
+    bind(find(name)?, args, span, id).ok()
+}
+
 pub fn is_builtin(name: &str) -> bool {
     find(name).is_some()
 }
@@ -123,11 +166,18 @@ pub fn signature(name: &str) -> Option<String> {
     Some(format!("{}({})", b.name, params.join(", ")))
 }
 
-pub fn check_builtin(cx: &mut Checker, name: &str, args: &[ArgRef], span: Span) -> Option<Type> {
+pub fn check_builtin(
+    cx: &mut Checker,
+    name: &str,
+    args: &[ArgRef],
+    span: Span,
+    id: NodeId,
+) -> Option<Type> {
     let builtin = find(name)?;
-    Some(match bind(cx, builtin, args, span) {
-        Some(bound) => (builtin.rule)(cx, &bound),
-        None => {
+    Some(match bind(builtin, args, span, id) {
+        Ok(bound) => (builtin.rule)(cx, &bound),
+        Err(d) => {
+            cx.report(d);
             for arg in args {
                 if !matches!(arg.value.kind, ExprKind::Name(_)) {
                     cx.expr(arg.value);
@@ -138,12 +188,14 @@ pub fn check_builtin(cx: &mut Checker, name: &str, args: &[ArgRef], span: Span) 
     })
 }
 
+/// Binds a call's arguments to the builtin's parameters: positional ones
+/// in order, keywords by name (or into a `Keywords` parameter).
 fn bind<'a>(
-    cx: &mut Checker,
     b: &'static Builtin,
     args: &[ArgRef<'a>],
     span: Span,
-) -> Option<Bound<'a>> {
+    id: NodeId,
+) -> Result<Bound<'a>, Diagnostic> {
     let mut slots: Vec<Vec<ArgRef<'a>>> = vec![Vec::new(); b.params.len()];
     let mut next = 0;
     let usage = || format!("usage: {}", signature(b.name).unwrap_or_default());
@@ -173,46 +225,38 @@ fn bind<'a>(
                 Some(key) => format!("`{}` has no parameter `{key}`", b.name),
                 None => format!("too many arguments to `{}`", b.name),
             };
-            cx.report(
-                Diagnostic::new(Code::Arg, arg.span, message)
-                    .label(arg.span, "unexpected")
-                    .help(usage()),
-            );
-            return None;
+            return Err(Diagnostic::new(Code::Arg, arg.span, message)
+                .label(arg.span, "unexpected")
+                .help(usage()));
         };
         let collects = matches!(b.params[index], Param::Rest(_) | Param::Keywords(_));
         if !slots[index].is_empty() && !collects {
-            cx.report(
-                Diagnostic::new(
-                    Code::Arg,
-                    arg.span,
-                    format!("`{}` is given twice", param_name(b.params[index])),
-                )
-                .help(usage()),
-            );
-            return None;
+            return Err(Diagnostic::new(
+                Code::Arg,
+                arg.span,
+                format!("`{}` is given twice", param_name(b.params[index])),
+            )
+            .help(usage()));
         }
         slots[index].push(*arg);
     }
     for (param, slot) in b.params.iter().zip(&slots) {
         if let Param::Required(n) = param {
             if slot.is_empty() {
-                cx.report(
-                    Diagnostic::new(
-                        Code::Arg,
-                        span,
-                        format!("`{}` needs an argument `{n}`", b.name),
-                    )
-                    .label(span, "missing an argument")
-                    .help(usage()),
-                );
-                return None;
+                return Err(Diagnostic::new(
+                    Code::Arg,
+                    span,
+                    format!("`{}` needs an argument `{n}`", b.name),
+                )
+                .label(span, "missing an argument")
+                .help(usage()));
             }
         }
     }
-    Some(Bound {
+    Ok(Bound {
         name: b.name,
         span,
+        id,
         slots,
     })
 }

@@ -1,0 +1,102 @@
+//! Reading a builtin's arguments at run time, for kernels: tensors, the
+//! axes and sizes the checker resolved, flags, and the result's proved type.
+
+use ndarray::IxDyn;
+
+use super::interp::{internal, Eval, Interp};
+use super::value::{Array, Tensor, Value};
+use crate::check::types::{DType, Type};
+use crate::ops::Bound;
+use crate::syntax::ast::{Expr, ExprKind};
+
+impl<'a> Interp<'a> {
+    pub fn arg_tensor(&mut self, b: &Bound<'a>, i: usize) -> Eval<Tensor> {
+        let e = b
+            .get(i)
+            .ok_or_else(|| internal(b.span, "a missing argument"))?;
+        self.tensor(e)
+    }
+
+    pub fn arg_value(&mut self, b: &Bound<'a>, i: usize) -> Eval<Value> {
+        let e = b
+            .get(i)
+            .ok_or_else(|| internal(b.span, "a missing argument"))?;
+        self.expr(e)
+    }
+
+    /// The result's shape, as the checker proved it.
+    pub fn out_shape(&self, b: &Bound) -> Eval<Vec<usize>> {
+        let ty = self
+            .fact_of(b)
+            .ok_or_else(|| internal(b.span, "a call whose type the checker did not record"))?;
+        self.sizes
+            .shape(ty)
+            .ok_or_else(|| internal(b.span, "a result shape with a size not known yet"))
+    }
+
+    pub fn out_dtype(&self, b: &Bound) -> DType {
+        match self.fact_of(b) {
+            Some(Type::Tensor(t)) => t.dtype,
+            _ => DType::F32,
+        }
+    }
+
+    fn fact_of(&self, b: &Bound) -> Option<&'a Type> {
+        self.facts_types().get(&b.id)
+    }
+
+    /// The axis an axis argument resolved to.
+    pub fn arg_axis(&self, b: &Bound, i: usize) -> Eval<usize> {
+        let e = b.get(i).ok_or_else(|| internal(b.span, "a missing axis"))?;
+        self.resolved_axis(e)
+            .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))
+    }
+
+    /// The axes of a reduction: one, a list, or every axis when absent.
+    pub fn arg_axes(&self, b: &Bound, i: usize, rank: usize) -> Eval<Vec<usize>> {
+        let Some(e) = b.get(i) else {
+            return Ok((0..rank).collect());
+        };
+        let exprs: Vec<&Expr> = match &e.kind {
+            ExprKind::List(items) => items.iter().collect(),
+            _ => vec![e],
+        };
+        exprs
+            .into_iter()
+            .map(|e| {
+                self.resolved_axis(e)
+                    .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))
+            })
+            .collect()
+    }
+
+    pub fn arg_flag(&self, b: &Bound, i: usize, default: bool) -> bool {
+        match b.get(i).map(|e| &e.kind) {
+            Some(ExprKind::Bool(v)) => *v,
+            _ => default,
+        }
+    }
+
+    pub fn arg_int(&self, b: &Bound, i: usize, default: i64) -> Eval<i64> {
+        match b.get(i) {
+            Some(e) => self.static_size(e),
+            None => Ok(default),
+        }
+    }
+
+    /// A scalar argument (`eps=1e-5`, `full`'s value) as f64.
+    pub fn arg_number(&mut self, b: &Bound<'a>, i: usize, default: f64) -> Eval<f64> {
+        match b.get(i) {
+            Some(e) => self
+                .tensor(e)?
+                .item()
+                .ok_or_else(|| internal(e.span, "a scalar argument that is not a scalar")),
+            None => Ok(default),
+        }
+    }
+}
+
+/// A tensor of `shape` filled with `v`, in `dtype`.
+pub fn filled(shape: &[usize], dtype: DType, v: f64) -> Tensor {
+    Tensor::F64(Array::from_elem(IxDyn(shape), v)).cast(dtype)
+}

@@ -1,0 +1,512 @@
+//! The interpreter: statements, names, fn calls and control flow. Builtins
+//! run through their kernels in `crate::ops`.
+
+use std::io::Write;
+use std::rc::Rc;
+
+use ndarray::IxDyn;
+use rustc_hash::FxHashMap;
+
+use super::random::Rng;
+use super::sizes::SizeEnv;
+use super::value::{Array, Tensor, Value};
+use super::RunOptions;
+use crate::check::facts::Facts;
+use crate::check::fns::FnSig;
+use crate::check::size::{AtomId, Size};
+use crate::check::types::{DType, Type};
+use crate::check::CheckOutput;
+use crate::error::{Code, Diagnostic};
+use crate::source::Span;
+use crate::syntax::ast::{
+    Block, DimDecl, Expr, ExprKind, FnDef, Ident, IndexItem, Pattern, Program, Stmt, StmtKind,
+    UnaryOp,
+};
+
+/// Why evaluation stopped early: a `return`, or an error.
+pub enum Flow {
+    Return(Value),
+    Error(Diagnostic),
+}
+
+impl From<Diagnostic> for Flow {
+    fn from(d: Diagnostic) -> Flow {
+        Flow::Error(d)
+    }
+}
+
+pub type Eval<T> = Result<T, Diagnostic>;
+
+/// A run that stopped: its diagnostic, and whether the command line was
+/// at fault (an input given no data), which exits 2.
+pub struct Failure {
+    pub diagnostic: Diagnostic,
+    pub usage: bool,
+}
+
+pub fn runtime_error(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::new(Code::Runtime, span, message).label(span, "failed here")
+}
+
+pub struct Interp<'a> {
+    facts: &'a Facts,
+    pub(super) sigs: &'a [Rc<FnSig>],
+    pub(crate) sizes: SizeEnv,
+    dim_ids: FxHashMap<&'a str, u32>,
+    dim_sizes: Vec<Size>,
+    pub(super) scopes: Vec<FxHashMap<Rc<str>, Value>>,
+    pub(super) fns: FxHashMap<Rc<str>, (&'a FnDef, Rc<FnSig>)>,
+    /// Index of the first scope of the fn being called; globals are scope 0.
+    pub(super) fn_base: usize,
+    /// The signatures of the fn calls in progress, innermost last.
+    pub(super) calls: Vec<Rc<FnSig>>,
+    pub(crate) rng: Rng,
+    pub(crate) out: &'a mut dyn Write,
+    pub(crate) options: &'a RunOptions,
+}
+
+impl<'a> Interp<'a> {
+    pub fn new(
+        checked: &'a CheckOutput,
+        options: &'a RunOptions,
+        out: &'a mut dyn Write,
+    ) -> Interp<'a> {
+        let dim_ids = checked
+            .dims
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.name.as_ref(), i as u32))
+            .collect();
+        Interp {
+            facts: &checked.facts,
+            sigs: &checked.fns,
+            sizes: SizeEnv {
+                dims: vec![None; checked.dims.len()],
+                frames: Vec::new(),
+            },
+            dim_ids,
+            dim_sizes: checked.dims.iter().map(|d| d.size.clone()).collect(),
+            scopes: vec![FxHashMap::default()],
+            fns: FxHashMap::default(),
+            fn_base: 0,
+            calls: Vec::new(),
+            rng: Rng::new(options.seed),
+            out,
+            options,
+        }
+    }
+
+    pub fn run(&mut self, program: &'a Program) -> Result<(), Failure> {
+        for stmt in &program.stmts {
+            match self.stmt(stmt) {
+                Ok(()) => {}
+                Err(Flow::Error(d)) => {
+                    // Data missing for an input is the command line's fault (10.10).
+                    let usage = d.code == Code::Io && matches!(stmt.kind, StmtKind::Input { .. });
+                    return Err(Failure {
+                        diagnostic: d,
+                        usage,
+                    });
+                }
+                Err(Flow::Return(_)) => {
+                    let d = runtime_error(stmt.span, "`return` outside a fn");
+                    return Err(Failure {
+                        diagnostic: d,
+                        usage: false,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The type the checker proved for an expression.
+    pub fn fact(&self, e: &Expr) -> Option<&'a Type> {
+        self.facts.types.get(&e.id)
+    }
+
+    pub(super) fn facts_types(
+        &self,
+    ) -> &'a rustc_hash::FxHashMap<crate::syntax::ast::NodeId, Type> {
+        &self.facts.types
+    }
+
+    pub fn resolved_axis(&self, e: &Expr) -> Option<usize> {
+        self.facts.axes.get(&e.id).copied()
+    }
+
+    /// A static size argument's value, evaluated with the dims bound now.
+    pub fn static_size(&self, e: &Expr) -> Eval<i64> {
+        let size = self
+            .facts
+            .sizes
+            .get(&e.id)
+            .ok_or_else(|| internal(e.span, "a static size the checker did not record"))?;
+        self.sizes.eval(size).ok_or_else(|| unbound(e.span, size))
+    }
+
+    fn block(&mut self, block: &'a Block) -> Result<(), Flow> {
+        self.scopes.push(FxHashMap::default());
+        let result = block.stmts.iter().try_for_each(|s| self.stmt(s));
+        self.scopes.pop();
+        result
+    }
+
+    pub(super) fn stmt(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
+        match &stmt.kind {
+            StmtKind::Dim(decls) => decls.iter().try_for_each(|d| self.dim(d))?,
+            StmtKind::Input { name, .. } => {
+                let value = self.input(name)?;
+                self.define(&name.name, value);
+            }
+            StmtKind::Let { pattern, value, .. } => {
+                let v = self.expr(value)?;
+                self.bind(pattern, v);
+            }
+            StmtKind::Assign {
+                target,
+                indices,
+                value,
+            } => {
+                let v = self.expr(value)?;
+                match indices {
+                    None => self.assign(target, v),
+                    Some(items) => self.assign_region(target, items, v, stmt.span)?,
+                }
+            }
+            StmtKind::Fn(def) => {
+                let index = self.fns.len();
+                let sig =
+                    self.sigs.get(index).cloned().ok_or_else(|| {
+                        internal(def.name.span, "a fn the checker did not record")
+                    })?;
+                self.fns
+                    .insert(Rc::from(def.name.name.as_str()), (def, sig));
+            }
+            StmtKind::For {
+                var,
+                start,
+                end,
+                body,
+            } => {
+                let (a, b) = (self.static_size(start)?, self.static_size(end)?);
+                for i in a..b {
+                    self.scopes.push(FxHashMap::default());
+                    self.define(
+                        &var.name,
+                        scalar(Tensor::I64(Array::from_elem(IxDyn(&[]), i))),
+                    );
+                    let result = self.block(body);
+                    self.scopes.pop();
+                    result?;
+                }
+            }
+            StmtKind::If {
+                cond,
+                then_block,
+                else_block,
+            } => {
+                if self.truth(cond)? {
+                    self.block(then_block)?;
+                } else if let Some(block) = else_block {
+                    self.block(block)?;
+                }
+            }
+            StmtKind::Return(value) => return Err(Flow::Return(self.expr(value)?)),
+            StmtKind::Expr(e) => {
+                self.expr(e)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A bool scalar condition (`if`, `assert`).
+    pub fn truth(&mut self, e: &'a Expr) -> Eval<bool> {
+        let value = self.expr(e)?;
+        value
+            .tensor()
+            .and_then(Tensor::item)
+            .map(|v| v != 0.0)
+            .ok_or_else(|| internal(e.span, "a condition that is not a scalar"))
+    }
+
+    fn dim(&mut self, decl: &DimDecl) -> Eval<()> {
+        let Some(&id) = self.dim_ids.get(decl.name.name.as_str()) else {
+            return Err(internal(decl.span, "a dim the checker did not record"));
+        };
+        let size = &self.dim_sizes[id as usize];
+        if size.as_atom() == Some(AtomId::Dim(id)) {
+            return Ok(()); // symbolic: bound later by data
+        }
+        let value = self.sizes.eval(size);
+        if let Some(v) = value {
+            if v < 0 {
+                return Err(Diagnostic::new(
+                    Code::Dim,
+                    decl.span,
+                    format!("dim `{}` = {v} is negative", decl.name.name),
+                ));
+            }
+        }
+        self.sizes.dims[id as usize] = value;
+        Ok(())
+    }
+
+    fn input(&mut self, name: &Ident) -> Eval<Value> {
+        let ty =
+            self.facts.declared.get(&name.span).ok_or_else(|| {
+                internal(name.span, "an input whose type the checker did not record")
+            })?;
+        if !self.options.random_inputs {
+            return Err(Diagnostic::new(
+                Code::Io,
+                name.span,
+                format!("no data for input `{}`", name.name),
+            )
+            .label(name.span, "no data")
+            .help(format!(
+                "give it with `--input {}=file.npy`, or run with `--random-inputs`",
+                name.name
+            )));
+        }
+        let (shape, dtype) = match (self.sizes.shape(ty), ty) {
+            (Some(shape), Type::Tensor(t)) => (shape, t.dtype),
+            _ => {
+                return Err(Diagnostic::new(
+                    Code::Dim,
+                    name.span,
+                    format!("input `{}` has a size no dim gives a value to", name.name),
+                )
+                .help("bind its dims with `--dim N=...`"))
+            }
+        };
+        Ok(scalar(self.random(&shape, dtype, true)))
+    }
+
+    /// Fills a tensor with randn (`normal`) or rand.
+    pub fn random(&mut self, shape: &[usize], dtype: DType, normal: bool) -> Tensor {
+        let n: usize = shape.iter().product();
+        let mut values = Vec::with_capacity(n);
+        for _ in 0..n {
+            values.push(if normal {
+                self.rng.normal()
+            } else {
+                self.rng.uniform()
+            });
+        }
+        let array = Array::from_shape_vec(IxDyn(shape), values)
+            .unwrap_or_else(|_| Array::from_elem(IxDyn(&[0]), 0.0));
+        Tensor::F64(array).cast(dtype)
+    }
+
+    pub(super) fn define(&mut self, name: &str, value: Value) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.insert(Rc::from(name), value);
+        }
+    }
+
+    fn bind(&mut self, pattern: &Pattern, value: Value) {
+        match (pattern, value) {
+            (Pattern::Name(ident), value) => self.define(&ident.name, value),
+            (Pattern::Wildcard(_), _) => {}
+            (Pattern::Tuple(items, _), Value::Tuple(values)) => {
+                for (item, v) in items.iter().zip(values.iter()) {
+                    self.bind(item, v.clone());
+                }
+            }
+            (Pattern::Tuple(..), _) => {}
+        }
+    }
+
+    fn assign(&mut self, target: &Ident, value: Value) {
+        let base = self.fn_base;
+        if let Some(scope) = self.scopes[base..]
+            .iter_mut()
+            .rev()
+            .find(|s| s.contains_key(target.name.as_str()))
+        {
+            if let Some(slot) = scope.get_mut(target.name.as_str()) {
+                *slot = value;
+            }
+        }
+    }
+
+    fn assign_region(
+        &mut self,
+        target: &Ident,
+        items: &'a [IndexItem],
+        value: Value,
+        span: Span,
+    ) -> Eval<()> {
+        let _ = (target, items, value);
+        Err(runtime_error(
+            span,
+            "indexed assignment is not implemented yet (issue #3)",
+        ))
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&Value> {
+        let visible = self.scopes[self.fn_base..]
+            .iter()
+            .rev()
+            .chain(self.scopes[..1.min(self.fn_base)].iter());
+        visible.into_iter().find_map(|s| s.get(name))
+    }
+
+    pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
+        match &e.kind {
+            ExprKind::Int(Some(v)) => Ok(self.literal(e, *v as f64)),
+            ExprKind::Float(v) => Ok(self.literal(e, *v)),
+            ExprKind::Bool(b) => Ok(scalar(Tensor::Bool(Array::from_elem(IxDyn(&[]), *b)))),
+            ExprKind::Str(s) => Ok(Value::Str(Rc::from(s.as_str()))),
+            ExprKind::Name(name) => self.name(name, e),
+            ExprKind::Tuple(items) => {
+                let values = items
+                    .iter()
+                    .map(|i| self.expr(i))
+                    .collect::<Eval<Vec<_>>>()?;
+                Ok(Value::Tuple(values.into()))
+            }
+            ExprKind::Dict(entries) => {
+                let mut out = Vec::with_capacity(entries.len());
+                for (key, value) in entries {
+                    let ExprKind::Str(k) = &key.kind else {
+                        return Err(internal(key.span, "a dict key that is not a string"));
+                    };
+                    out.push((k.clone(), self.expr(value)?));
+                }
+                Ok(Value::Dict(out.into()))
+            }
+            ExprKind::List(items) => self.tensor_literal(e, items),
+            ExprKind::Unary {
+                op: UnaryOp::Neg,
+                operand,
+            } => {
+                let v = self.tensor(operand)?;
+                Ok(scalar(super::operators::negate(&v)))
+            }
+            ExprKind::Binary { op, lhs, rhs } => {
+                let (l, r) = (self.tensor(lhs)?, self.tensor(rhs)?);
+                let out = self.fact(e).cloned().unwrap_or(Type::Unknown);
+                super::operators::binary(*op, &l, &r, &out, e.span).map(scalar)
+            }
+            ExprKind::Call { callee, args } => {
+                let refs: Vec<crate::ops::ArgRef> = args
+                    .iter()
+                    .map(|a| crate::ops::ArgRef {
+                        name: a.name.as_ref().map(|n| n.name.as_str()),
+                        value: &a.value,
+                        span: a.span,
+                    })
+                    .collect();
+                self.call(&callee.name, refs, e)
+            }
+            ExprKind::Method {
+                receiver,
+                name,
+                args,
+            } => {
+                let mut refs = vec![crate::ops::ArgRef {
+                    name: None,
+                    value: receiver,
+                    span: receiver.span,
+                }];
+                refs.extend(args.iter().map(|a| crate::ops::ArgRef {
+                    name: a.name.as_ref().map(|n| n.name.as_str()),
+                    value: &a.value,
+                    span: a.span,
+                }));
+                self.call(&name.name, refs, e)
+            }
+            ExprKind::Field { receiver, name } => {
+                let t = self.tensor(receiver)?;
+                super::operators::field(&t, &name.name, e.span)
+            }
+            ExprKind::Index { base, items } => {
+                let value = self.expr(base)?;
+                super::operators::index(self, value, items, e)
+            }
+            ExprKind::Int(None) => Err(internal(e.span, "an integer literal out of range")),
+        }
+    }
+
+    /// A number literal takes the element type the checker gave it.
+    fn literal(&self, e: &Expr, v: f64) -> Value {
+        let dtype = match self.fact(e) {
+            Some(Type::Tensor(t)) => t.dtype,
+            _ => DType::F32,
+        };
+        scalar(Tensor::scalar_f64(dtype, v))
+    }
+
+    fn tensor_literal(&mut self, e: &'a Expr, items: &'a [Expr]) -> Eval<Value> {
+        let values = items
+            .iter()
+            .map(|i| self.tensor(i))
+            .collect::<Eval<Vec<_>>>()?;
+        let dtype = match self.fact(e) {
+            Some(Type::Tensor(t)) => t.dtype,
+            _ => DType::F32,
+        };
+        super::operators::stack_items(&values, dtype, e.span).map(scalar)
+    }
+
+    pub fn tensor(&mut self, e: &'a Expr) -> Eval<Tensor> {
+        match self.expr(e)? {
+            Value::Tensor(t) => Ok(t),
+            _ => Err(internal(e.span, "a tensor was expected")),
+        }
+    }
+
+    fn name(&mut self, name: &str, e: &Expr) -> Eval<Value> {
+        if let Some(v) = self.lookup(name) {
+            return Ok(v.clone());
+        }
+        if let Some(&id) = self.dim_ids.get(name) {
+            let size = &self.dim_sizes[id as usize];
+            let v = self.sizes.eval(size).ok_or_else(|| unbound(e.span, size))?;
+            return Ok(self.literal(e, v as f64));
+        }
+        if let Some(frame) = self.sizes.frames.last() {
+            if let Some((_, sig)) = self.current_generic(name) {
+                if let Some(v) = frame.atoms.get(&AtomId::Generic(sig)) {
+                    return Ok(self.literal(e, *v as f64));
+                }
+            }
+        }
+        let v = match name {
+            "pi" => std::f64::consts::PI,
+            "inf" => f64::INFINITY,
+            "nan" => f64::NAN,
+            _ => return Err(internal(e.span, "a name the checker did not resolve")),
+        };
+        Ok(self.literal(e, v))
+    }
+
+    /// The generic named `name` of the fn being called, if any.
+    fn current_generic(&self, name: &str) -> Option<(Rc<str>, u32)> {
+        self.calls
+            .last()
+            .and_then(|sig| sig.generics.iter().find(|(n, _)| n.as_ref() == name))
+            .map(|(n, g)| (n.clone(), *g))
+    }
+}
+
+pub fn scalar(t: Tensor) -> Value {
+    Value::Tensor(t)
+}
+
+pub fn internal(span: Span, what: &str) -> Diagnostic {
+    Diagnostic::new(
+        Code::Internal,
+        span,
+        format!("internal error in tsr: {what}"),
+    )
+}
+
+fn unbound(span: Span, size: &Size) -> Diagnostic {
+    let _ = size;
+    Diagnostic::new(Code::Dim, span, "a dim used here has no value yet")
+        .label(span, "needs a value")
+        .help("bind symbolic dims with `--dim N=...`, or through an input's data")
+}

@@ -1,0 +1,462 @@
+//! Operators: arithmetic and comparisons with broadcasting, `@`, fields
+//! and basic indexing. Element types come from the checker's facts.
+
+use ndarray::{Axis as NdAxis, IxDyn, SliceInfo, SliceInfoElem, Zip};
+
+use super::interp::{internal, runtime_error, Eval, Interp};
+use super::value::{Array, Tensor, Value};
+use crate::check::types::{DType, Type};
+use crate::map_tensor;
+use crate::source::Span;
+use crate::syntax::ast::{BinaryOp, Expr, ExprKind, IndexItem, IndexItemKind};
+
+pub fn negate(t: &Tensor) -> Tensor {
+    match t {
+        Tensor::F32(a) => Tensor::F32(a.mapv(|v| -v).into_shared()),
+        Tensor::F64(a) => Tensor::F64(a.mapv(|v| -v).into_shared()),
+        Tensor::I64(a) => Tensor::I64(a.mapv(i64::wrapping_neg).into_shared()),
+        Tensor::Bool(a) => Tensor::I64(a.mapv(|v| -i64::from(v)).into_shared()),
+    }
+}
+
+/// The shape two shapes broadcast to (the checker proved they do).
+pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    (0..n)
+        .map(|k| {
+            let x = a.len().checked_sub(n - k).map_or(1, |i| a[i]);
+            let y = b.len().checked_sub(n - k).map_or(1, |i| b[i]);
+            match (x, y) {
+                (x, y) if x == y => Some(x),
+                (1, y) => Some(y),
+                (x, 1) => Some(x),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+fn zip2<A: Copy, B: Copy, C: Clone>(
+    a: &Array<A>,
+    b: &Array<B>,
+    shape: &[usize],
+    f: impl Fn(A, B) -> C,
+) -> Option<Array<C>> {
+    let (a, b) = (a.broadcast(IxDyn(shape))?, b.broadcast(IxDyn(shape))?);
+    Some(
+        Zip::from(&a)
+            .and(&b)
+            .map_collect(|x, y| f(*x, *y))
+            .into_shared(),
+    )
+}
+
+/// The element type both operands are computed in.
+fn common(op: BinaryOp, out: DType, l: DType, r: DType) -> DType {
+    if op.is_comparison() {
+        l.max(r)
+    } else {
+        out
+    }
+}
+
+pub fn binary(op: BinaryOp, l: &Tensor, r: &Tensor, out: &Type, span: Span) -> Eval<Tensor> {
+    if op == BinaryOp::MatMul {
+        return matmul(l, r, span);
+    }
+    let Type::Tensor(out_t) = out else {
+        return Err(internal(
+            span,
+            "an operator whose type the checker did not record",
+        ));
+    };
+    let shape = broadcast_shape(l.shape(), r.shape()).ok_or_else(|| {
+        runtime_error(
+            span,
+            format!(
+                "shapes {:?} and {:?} do not broadcast",
+                l.shape(),
+                r.shape()
+            ),
+        )
+    })?;
+    let work = common(op, out_t.dtype, l.dtype(), r.dtype());
+    let (l, r) = (l.cast(work), r.cast(work));
+    let failed = || internal(span, "broadcasting failed after the checker proved it");
+    let result = match (&l, &r) {
+        (Tensor::F32(a), Tensor::F32(b)) => float_op(op, a, b, &shape).map(|t| t.map_f32()),
+        (Tensor::F64(a), Tensor::F64(b)) => float_op(op, a, b, &shape),
+        (Tensor::I64(a), Tensor::I64(b)) => int_op(op, a, b, &shape),
+        (Tensor::Bool(a), Tensor::Bool(b)) => bool_op(op, a, b, &shape),
+        _ => None,
+    };
+    Ok(result.ok_or_else(failed)?.cast(out_t.dtype))
+}
+
+/// A float result kept in f64 for the f32 path: converted back by `map_f32`.
+enum Computed {
+    F64(Array<f64>),
+    F32(Array<f32>),
+    I64(Array<i64>),
+    Bool(Array<bool>),
+}
+
+impl Computed {
+    fn map_f32(self) -> Computed {
+        match self {
+            Computed::F64(a) => Computed::F32(a.mapv(|v| v as f32).into_shared()),
+            other => other,
+        }
+    }
+
+    fn cast(self, dtype: DType) -> Tensor {
+        match self {
+            Computed::F64(a) => Tensor::F64(a),
+            Computed::F32(a) => Tensor::F32(a),
+            Computed::I64(a) => Tensor::I64(a),
+            Computed::Bool(a) => Tensor::Bool(a),
+        }
+        .cast(dtype)
+    }
+}
+
+fn float_op<T: num_like::Float>(
+    op: BinaryOp,
+    a: &Array<T>,
+    b: &Array<T>,
+    shape: &[usize],
+) -> Option<Computed> {
+    let f = |x: T, y: T| (x.to_f64(), y.to_f64());
+    Some(match op {
+        BinaryOp::Eq => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 == f(x, y).1)?),
+        BinaryOp::Ne => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 != f(x, y).1)?),
+        BinaryOp::Lt => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 < f(x, y).1)?),
+        BinaryOp::Le => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 <= f(x, y).1)?),
+        BinaryOp::Gt => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 > f(x, y).1)?),
+        BinaryOp::Ge => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 >= f(x, y).1)?),
+        _ => Computed::F64(zip2(a, b, shape, |x, y| {
+            let (x, y) = f(x, y);
+            match op {
+                BinaryOp::Add => x + y,
+                BinaryOp::Sub => x - y,
+                BinaryOp::Mul => x * y,
+                BinaryOp::Div => x / y,
+                _ => x.powf(y),
+            }
+        })?),
+    })
+}
+
+fn int_op(op: BinaryOp, a: &Array<i64>, b: &Array<i64>, shape: &[usize]) -> Option<Computed> {
+    Some(match op {
+        BinaryOp::Eq => Computed::Bool(zip2(a, b, shape, |x, y| x == y)?),
+        BinaryOp::Ne => Computed::Bool(zip2(a, b, shape, |x, y| x != y)?),
+        BinaryOp::Lt => Computed::Bool(zip2(a, b, shape, |x, y| x < y)?),
+        BinaryOp::Le => Computed::Bool(zip2(a, b, shape, |x, y| x <= y)?),
+        BinaryOp::Gt => Computed::Bool(zip2(a, b, shape, |x, y| x > y)?),
+        BinaryOp::Ge => Computed::Bool(zip2(a, b, shape, |x, y| x >= y)?),
+        // Integer arithmetic wraps as NumPy's does, rather than trapping.
+        _ => Computed::I64(zip2(a, b, shape, |x, y| match op {
+            BinaryOp::Add => x.wrapping_add(y),
+            BinaryOp::Sub => x.wrapping_sub(y),
+            BinaryOp::Mul => x.wrapping_mul(y),
+            _ => u32::try_from(y).map_or(0, |e| x.wrapping_pow(e)),
+        })?),
+    })
+}
+
+fn bool_op(op: BinaryOp, a: &Array<bool>, b: &Array<bool>, shape: &[usize]) -> Option<Computed> {
+    Some(match op {
+        BinaryOp::Eq => Computed::Bool(zip2(a, b, shape, |x, y| x == y)?),
+        BinaryOp::Ne => Computed::Bool(zip2(a, b, shape, |x, y| x != y)?),
+        BinaryOp::Lt => Computed::Bool(zip2(a, b, shape, |x, y| !x & y)?),
+        BinaryOp::Le => Computed::Bool(zip2(a, b, shape, |x, y| x <= y)?),
+        BinaryOp::Gt => Computed::Bool(zip2(a, b, shape, |x, y| x & !y)?),
+        BinaryOp::Ge => Computed::Bool(zip2(a, b, shape, |x, y| x >= y)?),
+        _ => return None,
+    })
+}
+
+/// Float element types, read as f64 for the arithmetic.
+mod num_like {
+    pub trait Float: Copy {
+        fn to_f64(self) -> f64;
+    }
+    impl Float for f32 {
+        fn to_f64(self) -> f64 {
+            f64::from(self)
+        }
+    }
+    impl Float for f64 {
+        fn to_f64(self) -> f64 {
+            self
+        }
+    }
+}
+
+/// numpy.matmul: 1-D operands promoted, batch axes broadcast.
+pub fn matmul(l: &Tensor, r: &Tensor, span: Span) -> Eval<Tensor> {
+    let dtype = l.dtype().max(r.dtype());
+    match (l.cast(dtype), r.cast(dtype)) {
+        (Tensor::F32(a), Tensor::F32(b)) => batched(&a, &b, span).map(Tensor::F32),
+        (Tensor::F64(a), Tensor::F64(b)) => batched(&a, &b, span).map(Tensor::F64),
+        (Tensor::I64(a), Tensor::I64(b)) => batched(&a, &b, span).map(Tensor::I64),
+        _ => Err(internal(span, "matmul on bool")),
+    }
+}
+
+fn batched<T>(a: &Array<T>, b: &Array<T>, span: Span) -> Eval<Array<T>>
+where
+    T: ndarray::LinalgScalar,
+{
+    let a2 = if a.ndim() == 1 {
+        a.clone().insert_axis(NdAxis(0))
+    } else {
+        a.clone()
+    };
+    let b2 = if b.ndim() == 1 {
+        b.clone().insert_axis(NdAxis(1))
+    } else {
+        b.clone()
+    };
+    let (an, bn) = (a2.ndim(), b2.ndim());
+    let (m, k, n) = (a2.shape()[an - 2], a2.shape()[an - 1], b2.shape()[bn - 1]);
+    if b2.shape()[bn - 2] != k {
+        return Err(runtime_error(
+            span,
+            "the contracted sizes of this matmul differ",
+        ));
+    }
+    let batch = broadcast_shape(&a2.shape()[..an - 2], &b2.shape()[..bn - 2])
+        .ok_or_else(|| runtime_error(span, "the batch axes of this matmul do not broadcast"))?;
+    let mut full_a = batch.clone();
+    full_a.extend([m, k]);
+    let mut full_b = batch.clone();
+    full_b.extend([k, n]);
+    let av = a2
+        .broadcast(IxDyn(&full_a))
+        .ok_or_else(|| internal(span, "matmul broadcast"))?;
+    let bv = b2
+        .broadcast(IxDyn(&full_b))
+        .ok_or_else(|| internal(span, "matmul broadcast"))?;
+    let count: usize = batch.iter().product();
+    let av = av
+        .to_shape((count, m, k))
+        .map_err(|_| internal(span, "matmul reshape"))?;
+    let bv = bv
+        .to_shape((count, k, n))
+        .map_err(|_| internal(span, "matmul reshape"))?;
+    let mut out = ndarray::Array3::<T>::zeros((count, m, n));
+    for i in 0..count {
+        let product = av
+            .index_axis(NdAxis(0), i)
+            .dot(&bv.index_axis(NdAxis(0), i));
+        out.index_axis_mut(NdAxis(0), i).assign(&product);
+    }
+    let mut shape = batch;
+    if a.ndim() > 1 {
+        shape.push(m);
+    }
+    if b.ndim() > 1 {
+        shape.push(n);
+    }
+    out.into_shape_with_order(IxDyn(&shape))
+        .map(|o| o.into_shared())
+        .map_err(|_| internal(span, "matmul result shape"))
+}
+
+pub fn field(t: &Tensor, name: &str, span: Span) -> Eval<Value> {
+    let count = |v: usize| Value::Tensor(Tensor::I64(Array::from_elem(IxDyn(&[]), v as i64)));
+    Ok(match name {
+        "shape" => Value::Shape(t.shape().into()),
+        "ndim" => count(t.shape().len()),
+        "size" => count(t.len()),
+        "nbytes" => count(t.len() * t.dtype().width() as usize),
+        "T" => {
+            let axes: Vec<usize> = (0..t.shape().len()).rev().collect();
+            Value::Tensor(map_tensor!(t, a => a.clone().permuted_axes(IxDyn(&axes))))
+        }
+        _ => return Err(internal(span, "a field the checker did not accept")),
+    })
+}
+
+/// `x[i, a:b:c, None, ...]` as a view (no copy).
+pub fn index<'a>(
+    ev: &mut Interp<'a>,
+    value: Value,
+    items: &'a [IndexItem],
+    e: &Expr,
+) -> Eval<Value> {
+    let t = match value {
+        Value::Shape(shape) => {
+            let [IndexItem {
+                kind: IndexItemKind::Expr(i),
+                ..
+            }] = items
+            else {
+                return Err(internal(e.span, "a shape index the checker did not accept"));
+            };
+            let axis = ev
+                .resolved_axis(i)
+                .ok_or_else(|| internal(i.span, "a shape index the checker did not resolve"))?;
+            let size = shape.get(axis).copied().unwrap_or(0);
+            return Ok(Value::Tensor(Tensor::I64(Array::from_elem(
+                IxDyn(&[]),
+                size as i64,
+            ))));
+        }
+        Value::Tensor(t) => t,
+        _ => return Err(internal(e.span, "indexing a value that is not a tensor")),
+    };
+    let shape = t.shape().to_vec();
+    let consuming = items
+        .iter()
+        .filter(|i| !matches!(i.kind, IndexItemKind::Ellipsis) && !is_none(i))
+        .count();
+    let mut elems = Vec::with_capacity(items.len());
+    let mut axis = 0;
+    for item in items {
+        match &item.kind {
+            IndexItemKind::Ellipsis => {
+                let skip = shape.len().saturating_sub(consuming);
+                for _ in 0..skip {
+                    elems.push(SliceInfoElem::Slice {
+                        start: 0,
+                        end: None,
+                        step: 1,
+                    });
+                }
+                axis += skip;
+            }
+            _ if is_none(item) => elems.push(SliceInfoElem::NewAxis),
+            IndexItemKind::Expr(i) => {
+                let n = shape.get(axis).copied().unwrap_or(0) as i64;
+                let v = ev.integer(i)?;
+                if v < -n || v >= n {
+                    return Err(crate::error::Diagnostic::new(
+                        crate::error::Code::Index,
+                        i.span,
+                        format!("index {v} is out of range for an axis of size {n}"),
+                    )
+                    .label(i.span, format!("index {v}")));
+                }
+                elems.push(SliceInfoElem::Index(v as isize));
+                axis += 1;
+            }
+            IndexItemKind::Slice { start, stop, step } => {
+                let n = shape.get(axis).copied().unwrap_or(0) as i64;
+                let get = |ev: &mut Interp<'a>, b: &'a Option<Expr>| -> Eval<Option<i64>> {
+                    b.as_ref().map(|b| ev.integer(b)).transpose()
+                };
+                let (a, z, s) = (get(ev, start)?, get(ev, stop)?, get(ev, step)?);
+                elems.push(python_slice(n, a, z, s.unwrap_or(1)));
+                axis += 1;
+            }
+        }
+    }
+    let info = SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
+        .map_err(|_| internal(e.span, "an index ndarray refused"))?;
+    Ok(Value::Tensor(
+        map_tensor!(&t, a => a.clone().slice_move(info.clone())),
+    ))
+}
+
+/// Python's clamped slice as ndarray's (which does not clamp).
+fn python_slice(n: i64, start: Option<i64>, stop: Option<i64>, step: i64) -> SliceInfoElem {
+    let norm = |v: i64, lo: i64, hi: i64| (if v < 0 { v + n } else { v }).clamp(lo, hi);
+    if step > 0 {
+        let a = start.map_or(0, |v| norm(v, 0, n));
+        let z = stop.map_or(n, |v| norm(v, 0, n)).max(a);
+        SliceInfoElem::Slice {
+            start: a as isize,
+            end: Some(z as isize),
+            step: step as isize,
+        }
+    } else {
+        // ndarray walks a negative step from the end of [start, end).
+        let a = start.map_or(n - 1, |v| norm(v, -1, n - 1));
+        let z = stop.map_or(-1, |v| norm(v, -1, n - 1));
+        let (lo, hi) = if a <= z { (0, 0) } else { (z + 1, a + 1) };
+        SliceInfoElem::Slice {
+            start: lo as isize,
+            end: Some(hi as isize),
+            step: step as isize,
+        }
+    }
+}
+
+fn is_none(item: &IndexItem) -> bool {
+    matches!(&item.kind, IndexItemKind::Expr(Expr { kind: ExprKind::Name(n), .. }) if n == "None")
+}
+
+impl<'a> Interp<'a> {
+    /// An integer index or bound: static, or an i64 scalar at run time.
+    pub fn integer(&mut self, e: &'a Expr) -> Eval<i64> {
+        if let Ok(v) = self.static_size(e) {
+            return Ok(v);
+        }
+        let t = self.tensor(e)?;
+        t.item()
+            .map(|v| v as i64)
+            .ok_or_else(|| internal(e.span, "an index that is not a scalar"))
+    }
+}
+
+/// `[a, b, c]`: its items stacked along a new first axis, in the element
+/// type the checker gave the literal.
+pub fn stack_items(items: &[Tensor], dtype: DType, span: Span) -> Eval<Tensor> {
+    fn stack<T: Clone>(arrays: Vec<Array<T>>, span: Span) -> Eval<Array<T>> {
+        let views: Vec<_> = arrays.iter().map(|a| a.view()).collect();
+        ndarray::stack(NdAxis(0), &views)
+            .map(|a| a.into_shared())
+            .map_err(|_| internal(span, "a ragged tensor literal"))
+    }
+    if items.is_empty() {
+        return Ok(Tensor::scalar_f64(dtype, 0.0).reshape_empty());
+    }
+    let cast: Vec<Tensor> = items.iter().map(|t| t.cast(dtype)).collect();
+    macro_rules! collect {
+        ($variant:ident) => {{
+            let arrays = cast
+                .into_iter()
+                .map(|t| match t {
+                    Tensor::$variant(a) => Ok(a),
+                    _ => Err(internal(span, "a literal item of another type")),
+                })
+                .collect::<Eval<Vec<_>>>()?;
+            Tensor::$variant(stack(arrays, span)?)
+        }};
+    }
+    Ok(match dtype {
+        DType::F32 => collect!(F32),
+        DType::F64 => collect!(F64),
+        DType::I64 => collect!(I64),
+        DType::Bool => collect!(Bool),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_slice;
+    use ndarray::SliceInfoElem;
+
+    fn len(n: i64, a: Option<i64>, z: Option<i64>, s: i64) -> usize {
+        let v: Vec<i64> = (0..n).collect();
+        let arr = ndarray::Array1::from(v);
+        let elem = python_slice(n, a, z, s);
+        let info =
+            ndarray::SliceInfo::<[SliceInfoElem; 1], ndarray::Ix1, ndarray::Ix1>::try_from([elem])
+                .unwrap();
+        arr.slice(info).len()
+    }
+
+    #[test]
+    fn slices_clamp_like_python() {
+        assert_eq!(len(5, None, Some(12), 1), 5);
+        assert_eq!(len(5, Some(-3), Some(-1), 1), 2);
+        assert_eq!(len(5, None, None, -1), 5);
+        assert_eq!(len(5, Some(3), Some(1), 1), 0);
+        assert_eq!(len(5, None, None, 2), 3);
+        assert_eq!(len(5, Some(3), None, -2), 2);
+    }
+}

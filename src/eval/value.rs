@@ -1,0 +1,159 @@
+//! Run-time values. Tensors share their data (`ArcArray`): a copy is made
+//! only when a shared tensor is written to, so bindings keep value semantics.
+
+use std::rc::Rc;
+
+use ndarray::{ArcArray, IxDyn};
+
+use crate::check::types::DType;
+
+pub type Array<T> = ArcArray<T, IxDyn>;
+
+#[derive(Clone, Debug)]
+pub enum Tensor {
+    F32(Array<f32>),
+    F64(Array<f64>),
+    I64(Array<i64>),
+    Bool(Array<bool>),
+}
+
+/// Applies `$body` to the array inside a tensor, whatever its element type.
+#[macro_export]
+macro_rules! with_array {
+    ($tensor:expr, $a:ident => $body:expr) => {
+        match $tensor {
+            $crate::eval::value::Tensor::F32($a) => $body,
+            $crate::eval::value::Tensor::F64($a) => $body,
+            $crate::eval::value::Tensor::I64($a) => $body,
+            $crate::eval::value::Tensor::Bool($a) => $body,
+        }
+    };
+}
+
+/// Maps the array inside a tensor to a new array of the same element type.
+#[macro_export]
+macro_rules! map_tensor {
+    ($tensor:expr, $a:ident => $body:expr) => {
+        match $tensor {
+            $crate::eval::value::Tensor::F32($a) => $crate::eval::value::Tensor::F32($body),
+            $crate::eval::value::Tensor::F64($a) => $crate::eval::value::Tensor::F64($body),
+            $crate::eval::value::Tensor::I64($a) => $crate::eval::value::Tensor::I64($body),
+            $crate::eval::value::Tensor::Bool($a) => $crate::eval::value::Tensor::Bool($body),
+        }
+    };
+}
+
+impl Tensor {
+    pub fn dtype(&self) -> DType {
+        match self {
+            Tensor::F32(_) => DType::F32,
+            Tensor::F64(_) => DType::F64,
+            Tensor::I64(_) => DType::I64,
+            Tensor::Bool(_) => DType::Bool,
+        }
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        with_array!(self, a => a.shape())
+    }
+
+    pub fn len(&self) -> usize {
+        with_array!(self, a => a.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A 0-d tensor from a number of this element type's kind.
+    pub fn scalar_f64(dtype: DType, v: f64) -> Tensor {
+        let shape = IxDyn(&[]);
+        match dtype {
+            DType::F32 => Tensor::F32(Array::from_elem(shape, v as f32)),
+            DType::F64 => Tensor::F64(Array::from_elem(shape, v)),
+            DType::I64 => Tensor::I64(Array::from_elem(shape, v as i64)),
+            DType::Bool => Tensor::Bool(Array::from_elem(shape, v != 0.0)),
+        }
+    }
+
+    /// The empty 1-D tensor of this element type (`[]` as a literal).
+    pub fn reshape_empty(&self) -> Tensor {
+        map_tensor!(self, a => Array::from_shape_vec(IxDyn(&[0]), Vec::new()).unwrap_or_else(|_| a.clone()))
+    }
+
+    /// Converts to another element type (NumPy's `astype`): floats to
+    /// integers truncate toward zero, anything nonzero is `true`.
+    pub fn cast(&self, dtype: DType) -> Tensor {
+        if self.dtype() == dtype {
+            return self.clone();
+        }
+        match dtype {
+            DType::F32 => {
+                Tensor::F32(with_array!(self, a => a.mapv(|v| to_f64(v) as f32).into_shared()))
+            }
+            DType::F64 => Tensor::F64(with_array!(self, a => a.mapv(to_f64).into_shared())),
+            DType::I64 => {
+                Tensor::I64(with_array!(self, a => a.mapv(|v| to_f64(v) as i64).into_shared()))
+            }
+            DType::Bool => {
+                Tensor::Bool(with_array!(self, a => a.mapv(|v| to_f64(v) != 0.0).into_shared()))
+            }
+        }
+    }
+
+    /// The single element of a tensor with one element, as f64.
+    pub fn item(&self) -> Option<f64> {
+        with_array!(self, a => (a.len() == 1).then(|| a.iter().next().copied().map(to_f64)).flatten())
+    }
+}
+
+/// Every element type as f64, for casts and scalar reads.
+pub trait Element: Copy {
+    fn as_f64(self) -> f64;
+}
+
+impl Element for f32 {
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+impl Element for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+impl Element for i64 {
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+impl Element for bool {
+    fn as_f64(self) -> f64 {
+        f64::from(u8::from(self))
+    }
+}
+
+fn to_f64<T: Element>(v: T) -> f64 {
+    v.as_f64()
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Tensor(Tensor),
+    Tuple(Rc<[Value]>),
+    Str(Rc<str>),
+    /// `x.shape`
+    Shape(Rc<[usize]>),
+    /// `{"a": x}`, for `save`.
+    Dict(Rc<[(String, Value)]>),
+    Nothing,
+}
+
+impl Value {
+    pub fn tensor(&self) -> Option<&Tensor> {
+        match self {
+            Value::Tensor(t) => Some(t),
+            _ => None,
+        }
+    }
+}
