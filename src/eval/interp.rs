@@ -283,6 +283,11 @@ impl<'a> Interp<'a> {
         Ok(scalar(self.random(&shape, dtype, true)))
     }
 
+    /// `seed(n)`: the random numbers that follow depend only on `n`.
+    pub fn reseed(&mut self, seed: u64) {
+        self.rng = Rng::new(seed);
+    }
+
     /// Fills a tensor with randn (`normal`) or rand.
     pub fn random(&mut self, shape: &[usize], dtype: DType, normal: bool) -> Tensor {
         let n: usize = shape.iter().product();
@@ -338,11 +343,26 @@ impl<'a> Interp<'a> {
         value: Value,
         span: Span,
     ) -> Eval<()> {
-        let _ = (target, items, value);
-        Err(runtime_error(
-            span,
-            "indexed assignment is not implemented yet (issue #3)",
-        ))
+        let current = self
+            .lookup(&target.name)
+            .and_then(Value::tensor)
+            .cloned()
+            .ok_or_else(|| internal(target.span, "an indexed assignment to a non-tensor"))?;
+        let value = value
+            .tensor()
+            .cloned()
+            .ok_or_else(|| internal(span, "a non-tensor assigned into a tensor"))?;
+        // Take the binding's own handle out first, so the write copies the
+        // data only when another binding still shares it.
+        self.assign(target, Value::Nothing);
+        let updated = super::operators::assign_region(self, current, items, &value, span);
+        match updated {
+            Ok(t) => {
+                self.assign(target, scalar(t));
+                Ok(())
+            }
+            Err(d) => Err(d),
+        }
     }
 
     pub fn lookup(&self, name: &str) -> Option<&Value> {

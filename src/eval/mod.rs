@@ -7,7 +7,7 @@ mod call;
 pub mod format;
 mod interp;
 mod operators;
-mod random;
+pub mod random;
 mod sizes;
 pub mod value;
 

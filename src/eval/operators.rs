@@ -308,7 +308,19 @@ pub fn index<'a>(
         Value::Tensor(t) => t,
         _ => return Err(internal(e.span, "indexing a value that is not a tensor")),
     };
-    let shape = t.shape().to_vec();
+    let info = slice_info(ev, t.shape(), items, e.span)?;
+    Ok(Value::Tensor(
+        map_tensor!(&t, a => a.clone().slice_move(info.clone())),
+    ))
+}
+
+/// The ndarray slice of basic indexing `items` on an array of `shape`.
+pub fn slice_info<'a>(
+    ev: &mut Interp<'a>,
+    shape: &[usize],
+    items: &'a [IndexItem],
+    span: Span,
+) -> Eval<SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn>> {
     let consuming = items
         .iter()
         .filter(|i| !matches!(i.kind, IndexItemKind::Ellipsis) && !is_none(i))
@@ -354,11 +366,60 @@ pub fn index<'a>(
             }
         }
     }
-    let info = SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
-        .map_err(|_| internal(e.span, "an index ndarray refused"))?;
-    Ok(Value::Tensor(
-        map_tensor!(&t, a => a.clone().slice_move(info.clone())),
-    ))
+    // Axes the index does not mention are taken whole, as in NumPy.
+    for _ in axis..shape.len() {
+        elems.push(SliceInfoElem::Slice {
+            start: 0,
+            end: None,
+            step: 1,
+        });
+    }
+    SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
+        .map_err(|_| internal(span, "an index ndarray refused"))
+}
+
+/// `x[items] = value`: writes into x's data, copying it first only if
+/// another binding shares it.
+pub fn assign_region<'a>(
+    ev: &mut Interp<'a>,
+    target: Tensor,
+    items: &'a [IndexItem],
+    value: &Tensor,
+    span: Span,
+) -> Eval<Tensor> {
+    let info = slice_info(ev, target.shape(), items, span)?;
+    let value = value.cast(target.dtype());
+    let failed = || runtime_error(span, "the value does not fit the region");
+    Ok(match (target, value) {
+        (Tensor::F32(mut a), Tensor::F32(v)) => {
+            write_into(&mut a, &info, &v).ok_or_else(failed)?;
+            Tensor::F32(a)
+        }
+        (Tensor::F64(mut a), Tensor::F64(v)) => {
+            write_into(&mut a, &info, &v).ok_or_else(failed)?;
+            Tensor::F64(a)
+        }
+        (Tensor::I64(mut a), Tensor::I64(v)) => {
+            write_into(&mut a, &info, &v).ok_or_else(failed)?;
+            Tensor::I64(a)
+        }
+        (Tensor::Bool(mut a), Tensor::Bool(v)) => {
+            write_into(&mut a, &info, &v).ok_or_else(failed)?;
+            Tensor::Bool(a)
+        }
+        _ => return Err(internal(span, "a cast that changed the element type")),
+    })
+}
+
+fn write_into<T: Clone>(
+    a: &mut Array<T>,
+    info: &SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn>,
+    v: &Array<T>,
+) -> Option<()> {
+    let mut region = a.slice_mut(info.as_ref());
+    let v = v.broadcast(region.raw_dim())?;
+    region.assign(&v);
+    Some(())
 }
 
 /// Python's clamped slice as ndarray's (which does not clamp).
