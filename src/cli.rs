@@ -122,6 +122,20 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
     };
     let run_options = crate::eval::RunOptions {
         dims: distinct_dims(&options.dims),
+        inputs: options
+            .run
+            .inputs
+            .iter()
+            .map(|i| crate::eval::InputFile {
+                name: i.name.clone(),
+                path: i.path.clone(),
+                key: i.key.clone(),
+            })
+            .collect(),
+        max_memory: options
+            .run
+            .max_memory
+            .unwrap_or_else(crate::eval::default_max_memory),
         random_inputs: options.run.random_inputs,
         seed: options.run.seed.unwrap_or(0),
         base_dir,

@@ -11,7 +11,7 @@ use header_files::{
     safetensors, safetensors_message, Scratch,
 };
 use tsr::data::header::{
-    list_keys, ElemType, FileFormat, HeaderError, Item, ItemKind, TensorHeader,
+    list_keys, ElemType, FileFormat, HeaderError, Item, ItemKind, StoredDtype, TensorHeader,
 };
 use zip::CompressionMethod;
 
@@ -20,27 +20,29 @@ use zip::CompressionMethod;
 #[test]
 fn npy_reads_every_dtype_and_widens() {
     let cases = [
-        ("bool", ElemType::Bool, "|b1", 1),
-        ("int8", ElemType::I64, "|i1", 1),
-        ("int16", ElemType::I64, "<i2", 2),
-        ("int32", ElemType::I64, "<i4", 4),
-        ("int64", ElemType::I64, "<i8", 8),
-        ("uint8", ElemType::I64, "|u1", 1),
-        ("uint16", ElemType::I64, "<u2", 2),
-        ("uint32", ElemType::I64, "<u4", 4),
-        ("uint64", ElemType::I64, "<u8", 8),
-        ("float16", ElemType::F32, "<f2", 2),
-        ("float32", ElemType::F32, "<f4", 4),
-        ("float64", ElemType::F64, "<f8", 8),
+        ("bool", ElemType::Bool, StoredDtype::Bool, "|b1", 1),
+        ("int8", ElemType::I64, StoredDtype::I8, "|i1", 1),
+        ("int16", ElemType::I64, StoredDtype::I16, "<i2", 2),
+        ("int32", ElemType::I64, StoredDtype::I32, "<i4", 4),
+        ("int64", ElemType::I64, StoredDtype::I64, "<i8", 8),
+        ("uint8", ElemType::I64, StoredDtype::U8, "|u1", 1),
+        ("uint16", ElemType::I64, StoredDtype::U16, "<u2", 2),
+        ("uint32", ElemType::I64, StoredDtype::U32, "<u4", 4),
+        ("uint64", ElemType::I64, StoredDtype::U64, "<u8", 8),
+        ("float16", ElemType::F32, StoredDtype::F16, "<f2", 2),
+        ("float32", ElemType::F32, StoredDtype::F32, "<f4", 4),
+        ("float64", ElemType::F64, StoredDtype::F64, "<f8", 8),
     ];
-    for (name, elem, stored, item_size) in cases {
+    for (name, elem, dtype, stored, item_size) in cases {
         let path = fixture(&format!("{name}.npy"));
         let header = header(&path, None);
         let file_len = fs::metadata(&path).unwrap().len();
+        assert_eq!(dtype.size(), item_size, "{name}");
         assert_eq!(
             header,
             TensorHeader {
                 elem,
+                dtype,
                 stored: stored.to_string(),
                 shape: vec![2, 3],
                 fortran_order: false,
@@ -479,24 +481,25 @@ fn safetensors_reads_every_dtype_and_widens() {
     let bytes = fs::read(&path).unwrap();
     let data_start = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap());
     let cases = [
-        ("bool", ElemType::Bool, "BOOL", 0),
-        ("u8", ElemType::I64, "U8", 6),
-        ("i8", ElemType::I64, "I8", 12),
-        ("i16", ElemType::I64, "I16", 18),
-        ("u16", ElemType::I64, "U16", 30),
-        ("i32", ElemType::I64, "I32", 42),
-        ("u32", ElemType::I64, "U32", 66),
-        ("i64", ElemType::I64, "I64", 90),
-        ("u64", ElemType::I64, "U64", 138),
-        ("f16", ElemType::F32, "F16", 186),
-        ("f32", ElemType::F32, "F32", 198),
-        ("f64", ElemType::F64, "F64", 222),
+        ("bool", ElemType::Bool, StoredDtype::Bool, "BOOL", 0),
+        ("u8", ElemType::I64, StoredDtype::U8, "U8", 6),
+        ("i8", ElemType::I64, StoredDtype::I8, "I8", 12),
+        ("i16", ElemType::I64, StoredDtype::I16, "I16", 18),
+        ("u16", ElemType::I64, StoredDtype::U16, "U16", 30),
+        ("i32", ElemType::I64, StoredDtype::I32, "I32", 42),
+        ("u32", ElemType::I64, StoredDtype::U32, "U32", 66),
+        ("i64", ElemType::I64, StoredDtype::I64, "I64", 90),
+        ("u64", ElemType::I64, StoredDtype::U64, "U64", 138),
+        ("f16", ElemType::F32, StoredDtype::F16, "F16", 186),
+        ("f32", ElemType::F32, StoredDtype::F32, "F32", 198),
+        ("f64", ElemType::F64, StoredDtype::F64, "F64", 222),
     ];
-    for (name, elem, stored, offset) in cases {
+    for (name, elem, dtype, stored, offset) in cases {
         assert_eq!(
             header(&path, Some(name)),
             TensorHeader {
                 elem,
+                dtype,
                 stored: stored.to_string(),
                 shape: vec![2, 3],
                 fortran_order: false,
@@ -508,8 +511,8 @@ fn safetensors_reads_every_dtype_and_widens() {
     }
     let bf16 = header(&path, Some("bf16"));
     assert_eq!(
-        (bf16.elem, bf16.stored.as_str(), bf16.shape),
-        (ElemType::F32, "BF16", vec![4])
+        (bf16.elem, bf16.dtype, bf16.stored.as_str(), bf16.shape),
+        (ElemType::F32, StoredDtype::BF16, "BF16", vec![4])
     );
     assert_eq!(header(&path, Some("scalar")).shape, Vec::<u64>::new());
 }

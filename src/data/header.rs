@@ -6,6 +6,8 @@
 //! the file before anything is allocated, every size is computed with
 //! checked arithmetic, and what the header says the data takes is checked
 //! against the file's length (from its metadata, without reading the data).
+//! The data layer reads the data through `read_with_data`, which hands it
+//! the same checked header with the data's reader.
 
 mod error;
 mod npy;
@@ -15,9 +17,12 @@ mod safetensors;
 
 use std::fmt;
 use std::fs::{self, File};
+use std::io::Read;
 use std::path::Path;
 
+pub(in crate::data) use error::{io_message, shape_text};
 pub use error::{HeaderError, Item, ItemKind};
+pub(in crate::data) use npy::MAGIC as NPY_MAGIC;
 
 /// tsr's element types. Files hold more types than these; `load` widens
 /// f16 and bf16 to f32 and every other integer type to i64.
@@ -40,11 +45,61 @@ impl fmt::Display for ElemType {
     }
 }
 
+/// The element types tensor files store that `load` reads, before widening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StoredDtype {
+    Bool,
+    I8,
+    I16,
+    I32,
+    I64,
+    U8,
+    U16,
+    U32,
+    U64,
+    F16,
+    BF16,
+    F32,
+    F64,
+}
+
+impl StoredDtype {
+    /// How many bytes one element takes in the file.
+    pub fn size(self) -> u64 {
+        match self {
+            StoredDtype::Bool | StoredDtype::I8 | StoredDtype::U8 => 1,
+            StoredDtype::I16 | StoredDtype::U16 | StoredDtype::F16 | StoredDtype::BF16 => 2,
+            StoredDtype::I32 | StoredDtype::U32 | StoredDtype::F32 => 4,
+            StoredDtype::I64 | StoredDtype::U64 | StoredDtype::F64 => 8,
+        }
+    }
+
+    /// The element type `load` widens it to.
+    pub fn elem(self) -> ElemType {
+        match self {
+            StoredDtype::Bool => ElemType::Bool,
+            StoredDtype::F16 | StoredDtype::BF16 | StoredDtype::F32 => ElemType::F32,
+            StoredDtype::F64 => ElemType::F64,
+            StoredDtype::I8
+            | StoredDtype::I16
+            | StoredDtype::I32
+            | StoredDtype::I64
+            | StoredDtype::U8
+            | StoredDtype::U16
+            | StoredDtype::U32
+            | StoredDtype::U64 => ElemType::I64,
+        }
+    }
+}
+
 /// What a tensor file's header says about one array.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TensorHeader {
-    /// The element type tsr gives the array once loaded (after widening).
+    /// The element type tsr gives the array once loaded (after widening):
+    /// always `dtype.elem()`.
     pub elem: ElemType,
+    /// The element type as stored.
+    pub dtype: StoredDtype,
     /// The file's own name for its element type (`<f2`, `|b1`, `BF16`), for messages.
     pub stored: String,
     pub shape: Vec<u64>,
@@ -102,19 +157,32 @@ impl FileFormat {
 /// load. A `.npz` or `.safetensors` file needs the key (a member or tensor
 /// name); a `.npy` file holds one array and takes none.
 pub fn read_header(path: &Path, key: Option<&str>) -> Result<TensorHeader, HeaderError> {
+    read_with_data(path, key, |header, _| Ok(header))
+}
+
+/// Reads and checks the header as `read_header` does, then hands it to
+/// `read` with a reader at the first byte of the array's data. The reader
+/// may go on past the data (into other tensors, or to the end of a member);
+/// reading only the bytes the header declares is `read`'s business.
+pub(in crate::data) fn read_with_data<T, E: From<HeaderError>>(
+    path: &Path,
+    key: Option<&str>,
+    read: impl FnOnce(TensorHeader, &mut dyn Read) -> Result<T, E>,
+) -> Result<T, E> {
     let file = path.display().to_string();
     let format =
         FileFormat::of(path).ok_or_else(|| HeaderError::UnknownFormat { file: file.clone() })?;
     match (format, key) {
-        (FileFormat::Npy, None) => npy::read_file(path, file),
+        (FileFormat::Npy, None) => npy::read_file(path, file, read),
         (FileFormat::Npy, Some(key)) => Err(HeaderError::UnexpectedKey {
             file,
             key: key.to_string(),
-        }),
-        (FileFormat::Npz, Some(key)) => npz::read_member(path, file, key),
-        (FileFormat::Safetensors, Some(key)) => safetensors::read_tensor(path, file, key),
+        }
+        .into()),
+        (FileFormat::Npz, Some(key)) => npz::read_member(path, file, key, read),
+        (FileFormat::Safetensors, Some(key)) => safetensors::read_tensor(path, file, key, read),
         (FileFormat::Npz | FileFormat::Safetensors, None) => {
-            Err(HeaderError::MissingKey { file, format })
+            Err(HeaderError::MissingKey { file, format }.into())
         }
     }
 }

@@ -41,6 +41,10 @@ impl<'a> Interp<'a> {
         }
     }
 
+    pub fn fact_of_call(&self, b: &Bound) -> Option<&'a Type> {
+        self.fact_of(b)
+    }
+
     fn fact_of(&self, b: &Bound) -> Option<&'a Type> {
         self.facts_types().get(&b.id)
     }

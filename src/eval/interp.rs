@@ -58,6 +58,8 @@ pub struct Interp<'a> {
     pub(super) fns: FxHashMap<Rc<str>, (&'a FnDef, Rc<FnSig>)>,
     /// Index of the first scope of the fn being called; globals are scope 0.
     pub(super) fn_base: usize,
+    /// Which input or file bound each symbolic dim, for conflict messages.
+    pub(super) dim_sources: FxHashMap<u32, String>,
     /// The signatures of the fn calls in progress, innermost last.
     pub(super) calls: Vec<Rc<FnSig>>,
     pub(crate) rng: Rng,
@@ -90,6 +92,7 @@ impl<'a> Interp<'a> {
             fns: FxHashMap::default(),
             fn_base: 0,
             calls: Vec::new(),
+            dim_sources: FxHashMap::default(),
             rng: Rng::new(options.seed),
             out,
             options,
@@ -257,6 +260,9 @@ impl<'a> Interp<'a> {
             self.facts.declared.get(&name.span).ok_or_else(|| {
                 internal(name.span, "an input whose type the checker did not record")
             })?;
+        if let Some(t) = self.input_data(&name.name, ty, name.span)? {
+            return Ok(scalar(t));
+        }
         if !self.options.random_inputs {
             return Err(Diagnostic::new(
                 Code::Io,
@@ -451,10 +457,14 @@ impl<'a> Interp<'a> {
     }
 
     /// A number literal takes the element type the checker gave it.
+    /// A number literal or dim. A weak scalar keeps full precision (f64, or
+    /// i64) until an operation casts it to the type the checker chose, as
+    /// NumPy keeps a Python float exact in `f64_array * 0.1`.
     fn literal(&self, e: &Expr, v: f64) -> Value {
         let dtype = match self.fact(e) {
+            Some(Type::Tensor(t)) if t.weak && t.dtype.is_float() => DType::F64,
             Some(Type::Tensor(t)) => t.dtype,
-            _ => DType::F32,
+            _ => DType::F64,
         };
         scalar(Tensor::scalar_f64(dtype, v))
     }

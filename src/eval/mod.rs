@@ -4,9 +4,10 @@
 
 pub mod args;
 mod call;
+mod data;
 pub mod format;
-mod interp;
-mod operators;
+pub mod interp;
+pub(crate) mod operators;
 pub mod random;
 mod sizes;
 pub mod value;
@@ -14,15 +15,20 @@ pub mod value;
 use std::io::Write;
 use std::path::PathBuf;
 
+pub use data::InputFile;
 pub use interp::Interp;
 
 use crate::check::CheckOptions;
 use crate::error::{Diagnostic, Severity};
 use crate::source::SourceFile;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct RunOptions {
     pub dims: Vec<(String, i64)>,
+    /// `--input NAME=PATH[:KEY]`
+    pub inputs: Vec<InputFile>,
+    /// `--max-memory`: no single tensor read may be larger.
+    pub max_memory: u64,
     /// `--random-inputs`: inputs without data are filled with randn.
     pub random_inputs: bool,
     pub seed: u64,
@@ -30,6 +36,32 @@ pub struct RunOptions {
     pub base_dir: PathBuf,
     /// Stop before evaluating when the check has warnings.
     pub deny_warnings: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        RunOptions {
+            dims: Vec::new(),
+            inputs: Vec::new(),
+            max_memory: default_max_memory(),
+            random_inputs: false,
+            seed: 0,
+            base_dir: PathBuf::from("."),
+            deny_warnings: false,
+        }
+    }
+}
+
+/// Half of physical memory (spec section 8), or 4 GiB where it cannot be read.
+pub fn default_max_memory() -> u64 {
+    const FALLBACK: u64 = 4 << 30;
+    let total_kib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+    total_kib.map_or(FALLBACK, |kib| kib.saturating_mul(1024) / 2)
 }
 
 /// What a run reports: the checker's diagnostics or the run-time error,

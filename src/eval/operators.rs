@@ -194,75 +194,9 @@ mod num_like {
     }
 }
 
-/// numpy.matmul: 1-D operands promoted, batch axes broadcast.
+/// numpy.matmul, in the wider of the operands' element types.
 pub fn matmul(l: &Tensor, r: &Tensor, span: Span) -> Eval<Tensor> {
-    let dtype = l.dtype().max(r.dtype());
-    match (l.cast(dtype), r.cast(dtype)) {
-        (Tensor::F32(a), Tensor::F32(b)) => batched(&a, &b, span).map(Tensor::F32),
-        (Tensor::F64(a), Tensor::F64(b)) => batched(&a, &b, span).map(Tensor::F64),
-        (Tensor::I64(a), Tensor::I64(b)) => batched(&a, &b, span).map(Tensor::I64),
-        _ => Err(internal(span, "matmul on bool")),
-    }
-}
-
-fn batched<T>(a: &Array<T>, b: &Array<T>, span: Span) -> Eval<Array<T>>
-where
-    T: ndarray::LinalgScalar,
-{
-    let a2 = if a.ndim() == 1 {
-        a.clone().insert_axis(NdAxis(0))
-    } else {
-        a.clone()
-    };
-    let b2 = if b.ndim() == 1 {
-        b.clone().insert_axis(NdAxis(1))
-    } else {
-        b.clone()
-    };
-    let (an, bn) = (a2.ndim(), b2.ndim());
-    let (m, k, n) = (a2.shape()[an - 2], a2.shape()[an - 1], b2.shape()[bn - 1]);
-    if b2.shape()[bn - 2] != k {
-        return Err(runtime_error(
-            span,
-            "the contracted sizes of this matmul differ",
-        ));
-    }
-    let batch = broadcast_shape(&a2.shape()[..an - 2], &b2.shape()[..bn - 2])
-        .ok_or_else(|| runtime_error(span, "the batch axes of this matmul do not broadcast"))?;
-    let mut full_a = batch.clone();
-    full_a.extend([m, k]);
-    let mut full_b = batch.clone();
-    full_b.extend([k, n]);
-    let av = a2
-        .broadcast(IxDyn(&full_a))
-        .ok_or_else(|| internal(span, "matmul broadcast"))?;
-    let bv = b2
-        .broadcast(IxDyn(&full_b))
-        .ok_or_else(|| internal(span, "matmul broadcast"))?;
-    let count: usize = batch.iter().product();
-    let av = av
-        .to_shape((count, m, k))
-        .map_err(|_| internal(span, "matmul reshape"))?;
-    let bv = bv
-        .to_shape((count, k, n))
-        .map_err(|_| internal(span, "matmul reshape"))?;
-    let mut out = ndarray::Array3::<T>::zeros((count, m, n));
-    for i in 0..count {
-        let product = av
-            .index_axis(NdAxis(0), i)
-            .dot(&bv.index_axis(NdAxis(0), i));
-        out.index_axis_mut(NdAxis(0), i).assign(&product);
-    }
-    let mut shape = batch;
-    if a.ndim() > 1 {
-        shape.push(m);
-    }
-    if b.ndim() > 1 {
-        shape.push(n);
-    }
-    out.into_shape_with_order(IxDyn(&shape))
-        .map(|o| o.into_shared())
-        .map_err(|_| internal(span, "matmul result shape"))
+    crate::ops::linalg::matmul_tensors(l, r, l.dtype().max(r.dtype()), span)
 }
 
 pub fn field(t: &Tensor, name: &str, span: Span) -> Eval<Value> {

@@ -231,8 +231,53 @@ fn assert(cx: &mut Checker, b: &Bound) -> Type {
     Type::Nothing
 }
 
-pub(super) static KERNELS: &[(&str, super::Kernel)] =
-    &[("print", print_kernel), ("assert", assert_kernel)];
+pub(super) static KERNELS: &[(&str, super::Kernel)] = &[
+    ("print", print_kernel),
+    ("assert", assert_kernel),
+    ("load", load_kernel),
+    ("save", save_kernel),
+];
+
+fn string_arg<'a>(
+    ev: &mut Interp<'a>,
+    b: &Bound<'a>,
+    i: usize,
+) -> Result<Option<String>, Diagnostic> {
+    match b.get(i) {
+        None => Ok(None),
+        Some(e) => match ev.expr(e)? {
+            Value::Str(s) => Ok(Some(s.to_string())),
+            _ => Err(Diagnostic::new(
+                Code::Internal,
+                e.span,
+                "a path that is not a string",
+            )),
+        },
+    }
+}
+
+fn load_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    let path = string_arg(ev, b, 0)?.unwrap_or_default();
+    let key = string_arg(ev, b, 1)?;
+    let declared = ev.fact_of_call(b).cloned().ok_or_else(|| {
+        Diagnostic::new(
+            Code::Internal,
+            b.span,
+            "a load whose type the checker did not record",
+        )
+    })?;
+    let full = ev.resolve_path(&path);
+    let what = format!("`{path}`");
+    ev.read_declared(&full, key.as_deref(), &declared, &what, b.span)
+        .map(Value::Tensor)
+}
+
+fn save_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    let value = ev.arg_value(b, 0)?;
+    let path = string_arg(ev, b, 1)?.unwrap_or_default();
+    ev.save(&value, &path, b.span)?;
+    Ok(Value::Nothing)
+}
 
 fn print_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let mut parts = Vec::with_capacity(b.rest(0).len());

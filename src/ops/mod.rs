@@ -9,7 +9,7 @@ mod einsum;
 mod elementwise;
 mod grad;
 mod io;
-mod linalg;
+pub(crate) mod linalg;
 mod nn;
 mod reduce;
 mod shape;

@@ -80,6 +80,21 @@ pub enum HeaderError {
     },
 }
 
+impl HeaderError {
+    /// A `.npz` member that fails to decompress or fails its checksum.
+    pub(in crate::data) fn unreadable(
+        file: String,
+        item: Option<Item>,
+        error: &dyn fmt::Display,
+    ) -> HeaderError {
+        HeaderError::Malformed {
+            file,
+            item,
+            reason: format!("cannot be read: {error}"),
+        }
+    }
+}
+
 /// How many keys a "no such key" message lists before it gives a count.
 const KEYS_LISTED: usize = 20;
 
@@ -174,7 +189,7 @@ impl Error for HeaderError {
 }
 
 /// A shape as a Python tuple, the way `.npy` headers and NumPy write it.
-pub(super) fn shape_text(shape: &[u64]) -> String {
+pub(in crate::data) fn shape_text<Dim: fmt::Display>(shape: &[Dim]) -> String {
     match shape {
         [] => "()".to_string(),
         [only] => format!("({only},)"),
@@ -187,7 +202,7 @@ pub(super) fn shape_text(shape: &[u64]) -> String {
 
 /// The operating system's message without its " (os error 2)" suffix,
 /// which means nothing to a user.
-fn io_message(error: &io::Error) -> String {
+pub(in crate::data) fn io_message(error: &io::Error) -> String {
     let text = error.to_string();
     match (error.raw_os_error(), text.rfind(" (os error ")) {
         (Some(_), Some(suffix)) => text.get(..suffix).unwrap_or(&text).to_string(),

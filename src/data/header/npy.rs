@@ -8,9 +8,9 @@ use std::path::Path;
 
 use super::error::shape_text;
 use super::pydict::{self, Encoding, Entry, Value};
-use super::{data_len, open_regular, quoted, ElemType, HeaderError, Item, TensorHeader};
+use super::{data_len, open_regular, quoted, HeaderError, Item, StoredDtype, TensorHeader};
 
-const MAGIC: &[u8] = b"\x93NUMPY";
+pub(in crate::data) const MAGIC: &[u8] = b"\x93NUMPY";
 
 /// The magic and the two version bytes.
 const PREAMBLE_LEN: u64 = 8;
@@ -50,13 +50,19 @@ fn malformed(reason: impl Into<String>) -> Problem {
     Problem::Malformed(reason.into())
 }
 
-/// Reads the header of a `.npy` file and checks the file holds its data.
-pub(super) fn read_file(path: &Path, file: String) -> Result<TensorHeader, HeaderError> {
+/// Reads the header of a `.npy` file, checks the file holds its data, and
+/// hands both to `read`.
+pub(super) fn read_file<T, E: From<HeaderError>>(
+    path: &Path,
+    file: String,
+    read: impl FnOnce(TensorHeader, &mut dyn Read) -> Result<T, E>,
+) -> Result<T, E> {
     let (mut opened, len) = open_regular(path, &file)?;
-    match parse(&mut opened, len) {
-        Ok(parsed) => check_room(parsed, len, file, None),
-        Err(problem) => Err(problem.into_error(file, None)),
-    }
+    let header = match parse(&mut opened, len) {
+        Ok(parsed) => check_room(parsed, len, file, None)?,
+        Err(problem) => return Err(problem.into_error(file, None).into()),
+    };
+    read(header, &mut opened)
 }
 
 /// Checks that a stream of `len` bytes holds the data its header declares.
@@ -141,17 +147,19 @@ pub(super) fn parse(reader: &mut impl Read, len: u64) -> Result<Parsed, Problem>
         fortran_order,
         shape,
     } = fields(entries)?;
-    let (elem, item_size, big_endian) =
+    let (dtype, big_endian) =
         element_type(&descr).ok_or_else(|| Problem::Unsupported(quoted(&descr)))?;
-    let data_len = data_len(&shape, item_size).ok_or_else(|| {
+    let data_len = data_len(&shape, dtype.size()).ok_or_else(|| {
         malformed(format!(
-            "shape {} of {item_size}-byte elements takes more than 2^64 bytes",
-            shape_text(&shape)
+            "shape {} of {}-byte elements takes more than 2^64 bytes",
+            shape_text(&shape),
+            dtype.size()
         ))
     })?;
     Ok(Parsed {
         header: TensorHeader {
-            elem,
+            elem: dtype.elem(),
+            dtype,
             stored: descr,
             shape,
             fortran_order,
@@ -257,31 +265,35 @@ fn dimension(written: &str) -> Result<u64, Problem> {
     })
 }
 
-/// What tsr loads a `descr` as, the size of one stored element and whether
-/// it is big-endian; `None` for types tsr does not load. NumPy writes
-/// `descr` as a byte order (`<`, `>`, or `|` where order does not apply)
-/// then a kind and a size; `=` and no order at all mean the writer's own.
-fn element_type(descr: &str) -> Option<(ElemType, u64, bool)> {
+/// The stored element type a `descr` names and whether it is big-endian;
+/// `None` for types tsr does not load. NumPy writes `descr` as a byte order
+/// (`<`, `>`, or `|` where order does not apply) then a kind and a size;
+/// `=` and no order at all mean the writer's own.
+fn element_type(descr: &str) -> Option<(StoredDtype, bool)> {
     let (order, code) = match descr.chars().next() {
         Some(order @ ('<' | '>' | '|' | '=')) => (Some(order), descr.get(1..)?),
         _ => (None, descr),
     };
-    let (elem, size) = match code {
-        "b1" | "?" => (ElemType::Bool, 1),
-        "i1" | "u1" => (ElemType::I64, 1),
-        "i2" | "u2" => (ElemType::I64, 2),
-        "i4" | "u4" => (ElemType::I64, 4),
-        "i8" | "u8" => (ElemType::I64, 8),
-        "f2" => (ElemType::F32, 2),
-        "f4" => (ElemType::F32, 4),
-        "f8" => (ElemType::F64, 8),
+    let dtype = match code {
+        "b1" | "?" => StoredDtype::Bool,
+        "i1" => StoredDtype::I8,
+        "u1" => StoredDtype::U8,
+        "i2" => StoredDtype::I16,
+        "u2" => StoredDtype::U16,
+        "i4" => StoredDtype::I32,
+        "u4" => StoredDtype::U32,
+        "i8" => StoredDtype::I64,
+        "u8" => StoredDtype::U64,
+        "f2" => StoredDtype::F16,
+        "f4" => StoredDtype::F32,
+        "f8" => StoredDtype::F64,
         _ => return None,
     };
-    let big_endian = size > 1
+    let big_endian = dtype.size() > 1
         && match order {
             Some('>') => true,
             Some('<') => false,
             _ => cfg!(target_endian = "big"),
         };
-    Some((elem, size, big_endian))
+    Some((dtype, big_endian))
 }

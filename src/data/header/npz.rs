@@ -3,7 +3,7 @@
 //! name without `.npy`.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use zip::ZipArchive;
@@ -14,13 +14,15 @@ use super::{open_regular, HeaderError, Item, ItemKind, TensorHeader};
 type Archive = ZipArchive<BufReader<File>>;
 
 /// Reads the header of member `key`, decompressing no more of it than the
-/// header takes, and checks the member's size (from the archive's
-/// directory) against the data the header declares.
-pub(super) fn read_member(
+/// header takes, checks the member's size (from the archive's directory)
+/// against the data the header declares, and hands the header and the rest
+/// of the member to `read`.
+pub(super) fn read_member<T, E: From<HeaderError>>(
     path: &Path,
     file: String,
     key: &str,
-) -> Result<TensorHeader, HeaderError> {
+    read: impl FnOnce(TensorHeader, &mut dyn Read) -> Result<T, E>,
+) -> Result<T, E> {
     let mut archive = open_archive(path, &file)?;
     let Some(index) = member_index(&archive, key) else {
         return Err(HeaderError::NoSuchKey {
@@ -28,7 +30,8 @@ pub(super) fn read_member(
             kind: ItemKind::Member,
             key: key.to_string(),
             available: keys(&archive),
-        });
+        }
+        .into());
     };
     let item = Some(Item {
         kind: ItemKind::Member,
@@ -36,24 +39,15 @@ pub(super) fn read_member(
     });
     let mut member = match archive.by_index(index) {
         Ok(member) => member,
-        Err(error) => {
-            return Err(HeaderError::Malformed {
-                file,
-                item,
-                reason: format!("cannot be read: {error}"),
-            })
-        }
+        Err(error) => return Err(HeaderError::unreadable(file, item, &error).into()),
     };
     let len = member.size();
-    match npy::parse(&mut member, len) {
-        Ok(parsed) => npy::check_room(parsed, len, file, item),
-        Err(Problem::Io(error)) => Err(HeaderError::Malformed {
-            file,
-            item,
-            reason: format!("cannot be read: {error}"),
-        }),
-        Err(problem) => Err(problem.into_error(file, item)),
-    }
+    let header = match npy::parse(&mut member, len) {
+        Ok(parsed) => npy::check_room(parsed, len, file, item)?,
+        Err(Problem::Io(error)) => return Err(HeaderError::unreadable(file, item, &error).into()),
+        Err(problem) => return Err(problem.into_error(file, item).into()),
+    };
+    read(header, &mut member)
 }
 
 /// The archive's `.npy` members without `.npy`, in archive order (the order

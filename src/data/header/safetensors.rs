@@ -5,14 +5,17 @@
 //! little-endian and row-major.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use serde_json::error::Category;
 use serde_json::value::RawValue;
 
 use super::error::shape_text;
-use super::{data_len, open_regular, quoted, ElemType, HeaderError, Item, ItemKind, TensorHeader};
+use super::{
+    data_len, open_regular, quoted, HeaderError, Item, ItemKind, StoredDtype, TensorHeader,
+};
 
 const LENGTH_FIELD: u64 = 8;
 
@@ -27,6 +30,7 @@ const METADATA_KEY: &str = "__metadata__";
 type Object<'a> = BTreeMap<String, &'a RawValue>;
 
 struct Header {
+    opened: File,
     /// Where the data section starts in the file.
     data_start: u64,
     /// How many bytes the file holds after the header.
@@ -38,12 +42,23 @@ struct Header {
 /// `data_offsets` span exactly what its shape and dtype take, and that the
 /// file reaches the end of that span. Other tensors' entries are not
 /// checked, so a file whose other tensors tsr cannot load still loads.
-pub(super) fn read_tensor(
+/// Hands the entry to `read` with the file at the tensor's first byte.
+pub(super) fn read_tensor<T, E: From<HeaderError>>(
     path: &Path,
     file: String,
     key: &str,
-) -> Result<TensorHeader, HeaderError> {
-    let header = read_header(path, &file)?;
+    read: impl FnOnce(TensorHeader, &mut dyn Read) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut header = read_header(path, &file)?;
+    let tensor = find_tensor(&header, file.clone(), key)?;
+    header
+        .opened
+        .seek(SeekFrom::Start(tensor.data_offset))
+        .map_err(|source| HeaderError::Io { file, source })?;
+    read(tensor, &mut header.opened)
+}
+
+fn find_tensor(header: &Header, file: String, key: &str) -> Result<TensorHeader, HeaderError> {
     let entries = header.entries(&file)?;
     let entry = match entries.get(key) {
         Some(entry) if key != METADATA_KEY => entry,
@@ -79,14 +94,14 @@ pub(super) fn read_tensor(
         .map_err(|_| malformed("its `shape` is not a list of non-negative integers"))?;
     let [start, end]: [u64; 2] = serde_json::from_str(field("data_offsets"))
         .map_err(|_| malformed("its `data_offsets` is not a pair of non-negative integers"))?;
-    let Some((elem, item_size)) = element_type(&dtype) else {
+    let Some(stored) = element_type(&dtype) else {
         return Err(HeaderError::UnsupportedDtype {
             file,
             item: Some(item),
             stored: quoted(&dtype),
         });
     };
-    let expected = data_len(&shape, item_size).ok_or_else(|| {
+    let expected = data_len(&shape, stored.size()).ok_or_else(|| {
         malformed(&format!(
             "shape {} of {dtype} takes more than 2^64 bytes",
             shape_text(&shape)
@@ -110,7 +125,8 @@ pub(super) fn read_tensor(
         )));
     }
     Ok(TensorHeader {
-        elem,
+        elem: stored.elem(),
+        dtype: stored,
         stored: dtype,
         shape,
         fortran_order: false,
@@ -177,6 +193,7 @@ fn read_header(path: &Path, file: &str) -> Result<Header, HeaderError> {
         return Err(truncated());
     }
     Ok(Header {
+        opened,
         data_start,
         data_section,
         json,
@@ -196,17 +213,22 @@ impl Header {
     }
 }
 
-/// What tsr loads a safetensors dtype as, and the size of one stored element.
-fn element_type(dtype: &str) -> Option<(ElemType, u64)> {
+/// The stored element type a safetensors dtype names.
+fn element_type(dtype: &str) -> Option<StoredDtype> {
     Some(match dtype {
-        "BOOL" => (ElemType::Bool, 1),
-        "U8" | "I8" => (ElemType::I64, 1),
-        "U16" | "I16" => (ElemType::I64, 2),
-        "U32" | "I32" => (ElemType::I64, 4),
-        "U64" | "I64" => (ElemType::I64, 8),
-        "F16" | "BF16" => (ElemType::F32, 2),
-        "F32" => (ElemType::F32, 4),
-        "F64" => (ElemType::F64, 8),
+        "BOOL" => StoredDtype::Bool,
+        "U8" => StoredDtype::U8,
+        "I8" => StoredDtype::I8,
+        "U16" => StoredDtype::U16,
+        "I16" => StoredDtype::I16,
+        "U32" => StoredDtype::U32,
+        "I32" => StoredDtype::I32,
+        "U64" => StoredDtype::U64,
+        "I64" => StoredDtype::I64,
+        "F16" => StoredDtype::F16,
+        "BF16" => StoredDtype::BF16,
+        "F32" => StoredDtype::F32,
+        "F64" => StoredDtype::F64,
         _ => return None,
     })
 }

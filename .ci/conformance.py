@@ -1,0 +1,25 @@
+#!/usr/bin/env python3
+"""Runs ../shared/conformance and compares its failures with
+.ci/conformance-pending: any other failure, or a pending case that now
+passes, fails CI. Prints the runner's `N passed, M failed` line."""
+import os
+import subprocess
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+runner = os.path.join(here, "..", "..", "shared", "conformance", "run.py")
+tsr = os.path.join(here, "..", "target", "release", "tsr")
+with open(os.path.join(here, "conformance-pending")) as f:
+    pending = {line.strip() for line in f if line.strip() and not line.startswith("#")}
+result = subprocess.run([sys.executable, runner, "--tsr", tsr], capture_output=True, text=True)
+lines = result.stdout.splitlines()
+failed = {line.split()[1].rstrip(":") for line in lines if line.startswith("FAIL ")}
+for line in lines:
+    if line.startswith("FAIL ") and line.split()[1].rstrip(":") not in pending:
+        print(line)
+print(lines[-1] if lines else "conformance runner printed nothing")
+unexpected = failed - pending
+fixed = pending - failed
+if fixed:
+    print("now passing, remove from .ci/conformance-pending:", " ".join(sorted(fixed)))
+sys.exit(1 if unexpected or fixed or result.returncode not in (0, 1) else 0)

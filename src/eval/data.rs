@@ -1,0 +1,170 @@
+//! Tensor files at run time: `load`, `save` and `--input`, and binding
+//! symbolic dims from the data (a conflict names both sources).
+
+use std::path::{Path, PathBuf};
+
+use super::interp::{internal, Eval, Interp};
+use super::value::{Array, Tensor};
+use crate::check::size::AtomId;
+use crate::check::types::{Item, Type};
+use crate::data::tensor::{read_tensor, write_npy, write_npz, TensorData, TensorView};
+use crate::error::{Code, Diagnostic};
+use crate::source::Span;
+
+/// `--input NAME=PATH[:KEY]`
+#[derive(Clone, Debug)]
+pub struct InputFile {
+    pub name: String,
+    pub path: PathBuf,
+    pub key: Option<String>,
+}
+
+fn shared<T: Clone>(a: ndarray::ArrayD<T>) -> Array<T> {
+    a.into_shared()
+}
+
+pub fn from_data(data: TensorData) -> Tensor {
+    match data {
+        TensorData::F32(a) => Tensor::F32(shared(a)),
+        TensorData::F64(a) => Tensor::F64(shared(a)),
+        TensorData::I64(a) => Tensor::I64(shared(a)),
+        TensorData::Bool(a) => Tensor::Bool(shared(a)),
+    }
+}
+
+pub fn view(t: &Tensor) -> TensorView<'_> {
+    match t {
+        Tensor::F32(a) => TensorView::F32(a.view()),
+        Tensor::F64(a) => TensorView::F64(a.view()),
+        Tensor::I64(a) => TensorView::I64(a.view()),
+        Tensor::Bool(a) => TensorView::Bool(a.view()),
+    }
+}
+
+impl<'a> Interp<'a> {
+    pub fn resolve_path(&self, path: &str) -> PathBuf {
+        let path = Path::new(path);
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.options.base_dir.join(path)
+        }
+    }
+
+    /// Reads a tensor file and checks it against the type the checker
+    /// gave it, binding the symbolic dims its data fixes.
+    pub fn read_declared(
+        &mut self,
+        path: &Path,
+        key: Option<&str>,
+        declared: &Type,
+        what: &str,
+        span: Span,
+    ) -> Eval<Tensor> {
+        let data = read_tensor(path, key, self.options.max_memory).map_err(|e| {
+            Diagnostic::new(Code::Io, span, e.to_string()).label(span, what.to_string())
+        })?;
+        let tensor = from_data(data);
+        self.bind_data(&tensor, declared, what, span)?;
+        Ok(tensor)
+    }
+
+    /// Data against its declared type: rank, element type and every size;
+    /// an unbound symbolic dim takes the data's size.
+    fn bind_data(&mut self, t: &Tensor, declared: &Type, what: &str, span: Span) -> Eval<()> {
+        let Type::Tensor(ty) = declared else {
+            return Err(internal(
+                span,
+                "data declared with a type that is not a tensor's",
+            ));
+        };
+        let shape = t.shape().to_vec();
+        let mismatch = |detail: String| {
+            Diagnostic::new(
+                Code::Io,
+                span,
+                format!(
+                    "{what} holds {:?} {}, but its declared type is {detail}",
+                    shape,
+                    t.dtype()
+                ),
+            )
+            .label(span, "this data")
+        };
+        if t.dtype() != ty.dtype {
+            return Err(mismatch(format!("{} (element type)", ty.dtype)));
+        }
+        if shape.len() != ty.shape.len() || ty.shape.iter().any(|i| matches!(i, Item::Run(_))) {
+            return Err(mismatch(format!("of rank {}", ty.shape.len())));
+        }
+        for (item, &n) in ty.shape.iter().zip(&shape) {
+            let Item::Axis(axis) = item else { continue };
+            if let Some(AtomId::Dim(id)) = axis.size.as_atom() {
+                let slot = self
+                    .sizes
+                    .dims
+                    .get_mut(id as usize)
+                    .ok_or_else(|| internal(span, "a dim id out of range"))?;
+                match *slot {
+                    None => {
+                        *slot = Some(n as i64);
+                        self.dim_sources.insert(id, what.to_string());
+                        continue;
+                    }
+                    Some(v) if v == n as i64 => continue,
+                    Some(v) => {
+                        let name = axis.name.as_deref().unwrap_or("?");
+                        let source = self
+                            .dim_sources
+                            .get(&id)
+                            .cloned()
+                            .unwrap_or_else(|| "--dim".to_string());
+                        return Err(Diagnostic::new(
+                            Code::Io,
+                            span,
+                            format!(
+                                "{what} says {name} = {n}, but {source} already set {name} = {v}"
+                            ),
+                        )
+                        .label(span, format!("{name} = {n} here")));
+                    }
+                }
+            }
+            match self.sizes.eval(&axis.size) {
+                Some(v) if v != n as i64 => {
+                    return Err(mismatch(format!("{:?}", self.sizes.shape(declared))))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The data of `input name`, from `--input` or `--random-inputs`.
+    pub fn input_data(&mut self, name: &str, declared: &Type, span: Span) -> Eval<Option<Tensor>> {
+        let Some(file) = self.options.inputs.iter().find(|i| i.name == name).cloned() else {
+            return Ok(None);
+        };
+        let what = format!("input `{name}` ({})", file.path.display());
+        self.read_declared(&file.path, file.key.as_deref(), declared, &what, span)
+            .map(Some)
+    }
+
+    pub fn save(&self, value: &super::value::Value, path: &str, span: Span) -> Eval<()> {
+        let full = self.resolve_path(path);
+        let fail = |e: crate::data::tensor::DataError| {
+            Diagnostic::new(Code::Io, span, e.to_string()).label(span, "not saved")
+        };
+        match value {
+            super::value::Value::Tensor(t) => write_npy(&full, view(t)).map_err(fail),
+            super::value::Value::Dict(entries) => {
+                let tensors: Vec<(&str, TensorView)> = entries
+                    .iter()
+                    .filter_map(|(k, v)| v.tensor().map(|t| (k.as_str(), view(t))))
+                    .collect();
+                write_npz(&full, &tensors).map_err(fail)
+            }
+            _ => Err(internal(span, "saving a value that is not a tensor")),
+        }
+    }
+}
