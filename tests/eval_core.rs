@@ -134,3 +134,67 @@ fn shapes_print_with_their_names() {
     let src = "dim B = 2, T = 3\nlet x = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]\nlet y: [B, T] = x\nprint(y.shape, y.T.shape)";
     assert_eq!(run(src), Ok("[B=2, T=3] [T=3, B=2]\n".into()));
 }
+
+/// Writes `.npy` files of f32 zeros with the given shapes into a fresh
+/// directory, returning it.
+fn npy_files(tag: &str, shapes: &[(&str, &[usize])]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("tsr-eval-core-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    for (name, shape) in shapes {
+        let data = ndarray::ArrayD::<f32>::zeros(ndarray::IxDyn(shape));
+        tsr::data::tensor::write_npy(
+            &dir.join(name),
+            tsr::data::tensor::TensorView::F32(data.view()),
+        )
+        .expect("write a fixture");
+    }
+    dir
+}
+
+fn input(name: &str, dir: &std::path::Path, file: &str) -> tsr::eval::InputFile {
+    tsr::eval::InputFile {
+        name: name.into(),
+        path: dir.join(file),
+        key: None,
+    }
+}
+
+#[test]
+fn symbolic_dims_are_bound_by_the_first_input_that_fixes_them() {
+    let dir = npy_files(
+        "bind",
+        &[("a.npy", &[3, 2]), ("b.npy", &[3]), ("c.npy", &[4])],
+    );
+    let src = "dim N, D = 2\ninput a: [N, D]\ninput b: [N]\nprint(N, a.shape, sum(b))";
+    let options = RunOptions {
+        inputs: vec![input("a", &dir, "a.npy"), input("b", &dir, "b.npy")],
+        ..RunOptions::default()
+    };
+    assert_eq!(run_with(src, &options), Ok("3 [N=3, D=2] 0.0\n".into()));
+
+    let conflicting = RunOptions {
+        inputs: vec![input("a", &dir, "a.npy"), input("b", &dir, "c.npy")],
+        ..RunOptions::default()
+    };
+    let mut out = Vec::new();
+    let outcome = run_source(&SourceFile::new("t.tsr", src), &conflicting, &mut out);
+    let error = outcome.diagnostics.last().expect("a conflict is reported");
+    assert_eq!(error.code, Code::Io);
+    assert!(
+        error.message.contains("N = 4") && error.message.contains("N = 3"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.contains("input `a`"),
+        "names the first source: {}",
+        error.message
+    );
+
+    let wrong_shape = RunOptions {
+        inputs: vec![input("a", &dir, "b.npy"), input("b", &dir, "b.npy")],
+        ..RunOptions::default()
+    };
+    assert_eq!(run_with(src, &wrong_shape), Err(Code::Io));
+    std::fs::remove_dir_all(dir).ok();
+}

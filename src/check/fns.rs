@@ -22,6 +22,68 @@ pub struct FnSig {
     pub generics: Vec<(Name, u32)>,
 }
 
+impl FnSig {
+    /// For each parameter, the index of its argument: positional ones in
+    /// order, then keywords by parameter name.
+    pub fn order_arguments(&self, args: &[ArgRef], span: Span) -> Result<Vec<usize>, Diagnostic> {
+        let mut slots: Vec<Option<usize>> = vec![None; self.params.len()];
+        let mut next = 0;
+        for (i, arg) in args.iter().enumerate() {
+            let slot = match arg.name {
+                None => {
+                    next += 1;
+                    next - 1
+                }
+                Some(key) => self
+                    .params
+                    .iter()
+                    .position(|(name, _, _)| name == key)
+                    .ok_or_else(|| {
+                        let names: Vec<&str> =
+                            self.params.iter().map(|(n, _, _)| n.as_str()).collect();
+                        Diagnostic::new(
+                            Code::Arg,
+                            arg.span,
+                            format!("`{}` has no parameter `{key}`", self.name),
+                        )
+                        .label(arg.span, "unknown parameter")
+                        .label(self.span, format!("parameters: {}", names.join(", ")))
+                    })?,
+            };
+            match slots.get_mut(slot) {
+                Some(entry @ None) => *entry = Some(i),
+                Some(Some(_)) => {
+                    return Err(Diagnostic::new(
+                        Code::Arg,
+                        arg.span,
+                        format!("parameter `{}` is given twice", self.params[slot].0),
+                    ))
+                }
+                None => break,
+            }
+        }
+        match slots.iter().copied().collect::<Option<Vec<usize>>>() {
+            Some(order) if args.len() == self.params.len() => Ok(order),
+            _ => Err(Diagnostic::new(
+                Code::Arg,
+                span,
+                format!(
+                    "`{}` takes {}, but {} given",
+                    self.name,
+                    super::plural(self.params.len(), "argument"),
+                    if args.len() == 1 {
+                        "1 was".to_string()
+                    } else {
+                        format!("{} were", args.len())
+                    }
+                ),
+            )
+            .label(span, super::plural(args.len(), "argument"))
+            .label(self.span, "defined here")),
+        }
+    }
+}
+
 /// What a call bound each generic and run to.
 #[derive(Default)]
 struct Bindings {
@@ -200,7 +262,7 @@ impl Checker<'_> {
     /// A call whose argument types are already known.
     pub fn call_fn_with(&mut self, id: usize, args: &[ArgRef], types: &[Type], span: Span) -> Type {
         let sig = std::rc::Rc::clone(&self.fns[id]);
-        let order = match self.order_arguments(&sig, args, span) {
+        let order = match sig.order_arguments(args, span) {
             Ok(order) => order,
             Err(d) => return self.fail(d),
         };
@@ -230,71 +292,6 @@ impl Checker<'_> {
                 }
                 self.fail(d)
             }
-        }
-    }
-
-    /// For each parameter, the index of its argument: positional ones in
-    /// order, then keywords by parameter name.
-    fn order_arguments(
-        &self,
-        sig: &FnSig,
-        args: &[ArgRef],
-        span: Span,
-    ) -> Result<Vec<usize>, Diagnostic> {
-        let mut slots: Vec<Option<usize>> = vec![None; sig.params.len()];
-        let mut next = 0;
-        for (i, arg) in args.iter().enumerate() {
-            let slot = match arg.name {
-                None => {
-                    next += 1;
-                    next - 1
-                }
-                Some(key) => sig
-                    .params
-                    .iter()
-                    .position(|(name, _, _)| name == key)
-                    .ok_or_else(|| {
-                        let names: Vec<&str> =
-                            sig.params.iter().map(|(n, _, _)| n.as_str()).collect();
-                        Diagnostic::new(
-                            Code::Arg,
-                            arg.span,
-                            format!("`{}` has no parameter `{key}`", sig.name),
-                        )
-                        .label(arg.span, "unknown parameter")
-                        .label(sig.span, format!("parameters: {}", names.join(", ")))
-                    })?,
-            };
-            match slots.get_mut(slot) {
-                Some(entry @ None) => *entry = Some(i),
-                Some(Some(_)) => {
-                    return Err(Diagnostic::new(
-                        Code::Arg,
-                        arg.span,
-                        format!("parameter `{}` is given twice", sig.params[slot].0),
-                    ))
-                }
-                None => break,
-            }
-        }
-        match slots.iter().copied().collect::<Option<Vec<usize>>>() {
-            Some(order) if args.len() == sig.params.len() => Ok(order),
-            _ => Err(Diagnostic::new(
-                Code::Arg,
-                span,
-                format!(
-                    "`{}` takes {}, but {} given",
-                    sig.name,
-                    super::plural(sig.params.len(), "argument"),
-                    if args.len() == 1 {
-                        "1 was".to_string()
-                    } else {
-                        format!("{} were", args.len())
-                    }
-                ),
-            )
-            .label(span, super::plural(args.len(), "argument"))
-            .label(sig.span, "defined here")),
         }
     }
 

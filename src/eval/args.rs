@@ -5,7 +5,7 @@ use ndarray::IxDyn;
 
 use super::interp::{internal, Eval, Interp};
 use super::value::{Array, Tensor, Value};
-use crate::check::types::{DType, Type};
+use crate::check::types::{DType, Item, Type};
 use crate::ops::Bound;
 use crate::syntax::ast::{Expr, ExprKind};
 
@@ -72,6 +72,34 @@ impl<'a> Interp<'a> {
                     .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))
             })
             .collect()
+    }
+
+    /// Where position `at` of tensor argument `x`'s checked type falls in
+    /// its data of `rank` axes: a variadic run (`*b`) is one item of the
+    /// type but any number of axes of the data, so positions after it move.
+    pub fn data_position(&self, x: &Expr, at: usize, rank: usize) -> Option<usize> {
+        let Some(Type::Tensor(t)) = self.fact(x) else {
+            return Some(at);
+        };
+        if t.shape.iter().take(at).any(|i| matches!(i, Item::Run(_))) {
+            (at + rank).checked_sub(t.shape.len())
+        } else {
+            Some(at)
+        }
+    }
+
+    /// The data axis that axis argument `i` names in tensor argument `x`.
+    pub fn data_axis(&self, b: &Bound, i: usize, x: usize, rank: usize) -> Eval<usize> {
+        let position = self.arg_axis(b, i)?;
+        self.data_axis_at(b, x, position, rank)
+    }
+
+    /// The data axis of a position (from the checker) in tensor argument `x`.
+    pub fn data_axis_at(&self, b: &Bound, x: usize, position: usize, rank: usize) -> Eval<usize> {
+        b.get(x)
+            .and_then(|x| self.data_position(x, position, rank))
+            .filter(|&axis| axis < rank)
+            .ok_or_else(|| internal(b.span, "an axis out of range after checking"))
     }
 
     pub fn arg_flag(&self, b: &Bound, i: usize, default: bool) -> bool {

@@ -37,29 +37,14 @@ impl<'a> Interp<'a> {
         args: &[ArgRef<'a>],
         e: &Expr,
     ) -> Eval<Value> {
-        let mut values: Vec<Option<Value>> = vec![None; sig.params.len()];
-        let mut next = 0;
-        for arg in args {
-            let slot = match arg.name {
-                None => {
-                    next += 1;
-                    next - 1
-                }
-                Some(key) => sig
-                    .params
-                    .iter()
-                    .position(|(n, _, _)| n == key)
-                    .ok_or_else(|| internal(arg.span, "a keyword the checker did not accept"))?,
-            };
-            let v = self.expr(arg.value)?;
-            if let Some(entry) = values.get_mut(slot) {
-                *entry = Some(v);
-            }
-        }
-        let values: Vec<Value> = values
-            .into_iter()
-            .collect::<Option<_>>()
-            .ok_or_else(|| internal(e.span, "a call missing an argument"))?;
+        // The checker accepted this call, so the arguments do fit.
+        let order = sig.order_arguments(args, e.span)?;
+        // Arguments are evaluated in source order, then put in parameter order.
+        let written = args
+            .iter()
+            .map(|a| self.expr(a.value))
+            .collect::<Eval<Vec<Value>>>()?;
+        let values: Vec<Value> = order.iter().map(|&i| written[i].clone()).collect();
         let frame = bind_frame(&sig, &values);
         let saved_base = self.fn_base;
         self.sizes.frames.push(frame);

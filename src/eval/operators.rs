@@ -36,7 +36,8 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
         .collect()
 }
 
-fn zip2<A: Copy, B: Copy, C: Clone>(
+/// Both operands broadcast to `shape`, combined elementwise.
+pub(crate) fn zip2<A: Copy, B: Copy, C: Clone>(
     a: &Array<A>,
     b: &Array<B>,
     shape: &[usize],

@@ -3,7 +3,7 @@
 use ndarray::{ArrayViewD, Axis as NdAxis, IxDyn, ShapeError, SliceInfo, SliceInfoElem};
 
 use super::construct::size_axis;
-use super::shape::{data_axis, data_position, insert_position, standard};
+use super::shape::{insert_position, standard};
 use super::{Bound, Builtin, Param};
 use crate::check::size::Size;
 use crate::check::types::{show_axis, Axis, DType, Item, Tensor, Type};
@@ -509,7 +509,7 @@ fn concat_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
     let axis = match (b.get(1), first_item(b)) {
         (Some(e), Some(first)) => ev
             .resolved_axis(e)
-            .and_then(|axis| data_position(ev, first, axis, rank))
+            .and_then(|axis| ev.data_position(first, axis, rank))
             .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))?,
         _ => 0,
     };
@@ -548,7 +548,7 @@ fn split_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnos
         ));
     };
     let axis = match b.get(2) {
-        Some(_) => data_axis(ev, b, 2, 0, x.shape().len())?,
+        Some(_) => ev.data_axis(b, 2, 0, x.shape().len())?,
         None => 0,
     };
     let length = x
@@ -659,7 +659,7 @@ fn place<T: Clone>(
 
 fn unfold_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
-    let axis = data_axis(ev, b, 1, 0, x.shape().len())?;
+    let axis = ev.data_axis(b, 1, 0, x.shape().len())?;
     let (Some(size_e), Some(step_e)) = (b.get(2), b.get(3)) else {
         return Err(internal(b.span, "an unfold without its size and step"));
     };

@@ -9,6 +9,7 @@ use crate::check::types::{DType, Tensor, Type};
 use crate::check::Checker;
 use crate::error::{Code, Diagnostic};
 use crate::eval::interp::{internal, runtime_error, Eval};
+use crate::eval::operators::zip2;
 use crate::eval::value::{self, Array, Value};
 use crate::eval::Interp;
 use crate::map_tensor;
@@ -531,22 +532,6 @@ fn bool_binary(op: Binary, x: bool, y: bool) -> bool {
         Binary::Minimum => x & y,
         Binary::Pow => x | !y,
     }
-}
-
-/// Both operands broadcast to `shape`, combined elementwise.
-fn zip2<A: Copy, B: Copy, C: Clone>(
-    a: &Array<A>,
-    b: &Array<B>,
-    shape: &[usize],
-    f: impl Fn(A, B) -> C,
-) -> Option<Array<C>> {
-    let (a, b) = (a.broadcast(IxDyn(shape))?, b.broadcast(IxDyn(shape))?);
-    Some(
-        Zip::from(&a)
-            .and(&b)
-            .map_collect(|x, y| f(*x, *y))
-            .into_shared(),
-    )
 }
 
 fn where_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {

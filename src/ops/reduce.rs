@@ -306,7 +306,7 @@ fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
     if b.get(1).is_some() {
         axes = axes
             .into_iter()
-            .map(|item| data_axis(ev, b, item, rank))
+            .map(|item| ev.data_axis_at(b, 0, item, rank))
             .collect::<Eval<_>>()?;
     }
     axes.sort_unstable();
@@ -362,24 +362,6 @@ fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
         _ => return Err(internal(b.span, "a reduction without a kernel")),
     };
     Ok(Value::Tensor(result.cast(ev.out_dtype(b))))
-}
-
-/// The axis of x's data that an axis argument names. The checker resolves
-/// an axis to a position among the items of x's type, where a run (`*b`)
-/// stands for any number of axes: a position after the last run counts
-/// from the end at run time. (The checker allows no axis inside or between
-/// runs.)
-fn data_axis(ev: &Interp, b: &Bound, item: usize, rank: usize) -> Eval<usize> {
-    let items = match b.get(0).and_then(|x| ev.fact(x)) {
-        Some(Type::Tensor(t)) => t.shape.as_slice(),
-        _ => &[],
-    };
-    let axis = match items.iter().rposition(|i| matches!(i, Item::Run(_))) {
-        Some(run) if item > run => (rank + item).checked_sub(items.len()),
-        _ => Some(item),
-    };
-    axis.filter(|&a| a < rank)
-        .ok_or_else(|| internal(b.span_of(1), "an axis beyond the tensor's rank"))
 }
 
 /// Reductions of floats run in f64, whatever the input: f32 results are
@@ -494,7 +476,7 @@ fn extreme<T: PartialOrd + Copy>(g: ArrayView1<T>, greatest: bool) -> Option<(us
 fn along_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
     let item = ev.arg_axis(b, 1)?;
-    let axis = data_axis(ev, b, item, x.shape().len())?;
+    let axis = ev.data_axis_at(b, 0, item, x.shape().len())?;
     let eps = ev.arg_number(b, 2, 1e-5)?;
     let mut y = floats(&x).into_owned();
     match b.name {

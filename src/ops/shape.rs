@@ -736,38 +736,6 @@ pub(super) fn standard(t: rt::Tensor) -> rt::Tensor {
     map_tensor!(&t, a => a.as_standard_layout().into_owned().into_shared())
 }
 
-/// The data's axis at the checker's position `at` in the type of `x`, of
-/// `rank` axes now: a variadic run (`*b`) is one item of the type but any
-/// number of axes of the data, so a position after a run moves by the
-/// run's axes less one.
-pub(super) fn data_position(ev: &Interp, x: &Expr, at: usize, rank: usize) -> Option<usize> {
-    let Some(Type::Tensor(t)) = ev.fact(x) else {
-        return Some(at);
-    };
-    let after_run = t.shape.iter().take(at).any(|i| matches!(i, Item::Run(_)));
-    if after_run {
-        (at + rank).checked_sub(t.shape.len())
-    } else {
-        Some(at)
-    }
-}
-
-/// The data's axis that axis argument `i` names in tensor argument `x`
-/// (of `rank` axes).
-pub(super) fn data_axis(
-    ev: &Interp,
-    b: &Bound,
-    i: usize,
-    x: usize,
-    rank: usize,
-) -> Result<usize, Diagnostic> {
-    let axis = ev.arg_axis(b, i)?;
-    b.get(x)
-        .and_then(|x| data_position(ev, x, axis, rank))
-        .filter(|&axis| axis < rank)
-        .ok_or_else(|| internal(b.span_of(i), "an axis out of range after checking"))
-}
-
 /// Where a new axis goes for position argument `i` (negative from the
 /// end) of an op that inserts one into tensors like `x`, of `rank` axes.
 pub(super) fn insert_position(
@@ -789,7 +757,7 @@ pub(super) fn insert_position(
     };
     usize::try_from(at)
         .ok()
-        .and_then(|at| data_position(ev, x, at, rank))
+        .and_then(|at| ev.data_position(x, at, rank))
         .filter(|&at| at <= rank)
         .ok_or_else(|| internal(b.span_of(i), "an axis out of range after checking"))
 }
@@ -871,7 +839,7 @@ fn permute_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagn
 fn transpose_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
     let rank = x.shape().len();
-    let (i, j) = (data_axis(ev, b, 1, 0, rank)?, data_axis(ev, b, 2, 0, rank)?);
+    let (i, j) = (ev.data_axis(b, 1, 0, rank)?, ev.data_axis(b, 2, 0, rank)?);
     let mut order: Vec<usize> = (0..rank).collect();
     order.swap(i, j);
     permuted(&x, &order, b.span).map(Value::Tensor)
@@ -880,8 +848,8 @@ fn transpose_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Dia
 fn moveaxis_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
     let rank = x.shape().len();
-    let source = data_axis(ev, b, 1, 0, rank)?;
-    let destination = data_axis(ev, b, 2, 0, rank)?;
+    let source = ev.data_axis(b, 1, 0, rank)?;
+    let destination = ev.data_axis(b, 2, 0, rank)?;
     let mut order: Vec<usize> = (0..rank).filter(|&i| i != source).collect();
     order.insert(destination, source);
     permuted(&x, &order, b.span).map(Value::Tensor)
@@ -890,7 +858,7 @@ fn moveaxis_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diag
 fn squeeze_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
     let dropped = match b.get(1) {
-        Some(_) => vec![data_axis(ev, b, 1, 0, x.shape().len())?],
+        Some(_) => vec![ev.data_axis(b, 1, 0, x.shape().len())?],
         None => unit_axes_dropped(x.shape(), &ev.out_shape(b)?)
             .ok_or_else(|| internal(b.span, "a squeeze the data does not fit"))?,
     };
@@ -969,7 +937,7 @@ fn rename_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
 
 fn size_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
-    let axis = data_axis(ev, b, 1, 0, x.shape().len())?;
+    let axis = ev.data_axis(b, 1, 0, x.shape().len())?;
     let size = x.shape()[axis];
     let size = i64::try_from(size).unwrap_or(i64::MAX);
     Ok(Value::Tensor(rt::Tensor::I64(Array::from_elem(
@@ -978,11 +946,16 @@ fn size_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnost
     ))))
 }
 
+/// The checker's contiguity fact, as section 5 defines `is_contiguous`:
+/// a program's answer does not depend on how a kernel laid out its data.
 fn is_contiguous_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
-    let x = ev.arg_tensor(b, 0)?;
-    let standard = with_array!(&x, a => a.is_standard_layout());
+    let x = b
+        .get(0)
+        .ok_or_else(|| internal(b.span, "is_contiguous without an argument"))?;
+    ev.expr(x)?;
+    let contiguous = matches!(ev.fact(x), Some(Type::Tensor(t)) if t.contiguous);
     Ok(Value::Tensor(rt::Tensor::Bool(Array::from_elem(
         IxDyn(&[]),
-        standard,
+        contiguous,
     ))))
 }
