@@ -46,3 +46,41 @@ fn the_buggy_attention_is_rejected_at_the_transpose() {
     got.sort();
     assert_eq!(got, vec![(Code::Contraction, 9), (Code::TransposeNd, 9)]);
 }
+
+/// Every clean example runs to the end: their `assert`s compare two
+/// independent formulations (einsum against the operation it names, conv
+/// by hand against conv2d, a manual standardisation against batchnorm).
+#[test]
+fn clean_examples_run_and_their_asserts_hold() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/ is listable") {
+        let name = entry
+            .expect("an entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !name.ends_with(".tsr") || name.starts_with("buggy_") {
+            continue;
+        }
+        let text = std::fs::read_to_string(dir.join(&name)).expect("the example exists");
+        let options = tsr::eval::RunOptions {
+            random_inputs: true,
+            seed: 1,
+            base_dir: dir.clone(),
+            ..tsr::eval::RunOptions::default()
+        };
+        let mut out = Vec::new();
+        let outcome =
+            tsr::eval::run_source(&SourceFile::new(name.as_str(), text), &options, &mut out);
+        let errors: Vec<String> = outcome
+            .diagnostics
+            .iter()
+            .map(|d| format!("{}: {}", d.code.as_str(), d.message))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?}");
+        assert!(!out.is_empty(), "{name} printed nothing");
+        ran += 1;
+    }
+    assert!(ran >= 6, "only {ran} examples ran");
+}

@@ -2,7 +2,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::annot::{conform, AnnotationUse};
+use super::annot::{conform, Annot, AnnotationUse};
 use super::env::{Checker, Entry, FnCtx, ValueKind};
 use super::size::{AtomId, Size};
 use super::types::{Axis, Item, Name, RunId, Tensor, Type};
@@ -167,7 +167,17 @@ impl Checker<'_> {
         }
         let ret = match declared_ret {
             Some((annot, span)) => {
-                let declared = self.annot_to_type(&annot, AnnotationUse::Signature, span);
+                let mut declared = self.annot_to_type(&annot, AnnotationUse::Signature, span);
+                // A return type checks the shape; without an element type
+                // written, the result keeps the body's (10.4).
+                if let (
+                    Annot::Tensor { dtype: None, .. },
+                    Type::Tensor(d),
+                    Some((Type::Tensor(body), _)),
+                ) = (&annot, &mut declared, results.first())
+                {
+                    d.dtype = body.dtype;
+                }
                 for (ty, at) in results {
                     self.match_annotation(&annot, ty, at, span);
                 }
