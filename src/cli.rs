@@ -140,6 +140,7 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
         seed: options.run.seed.unwrap_or(0),
         base_dir,
         deny_warnings: options.deny_warnings,
+        profile: options.run.profile || options.run.profile_json.is_some(),
     };
     let outcome = on_large_stack(|| {
         let mut stdout = io::stdout().lock();
@@ -150,8 +151,20 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
             Code::Internal,
             format!("tsr crashed running `{}`: {crash}", file.name()),
         )],
-        usage_error: false,
+        ..crate::eval::RunOutcome::default()
     });
+    if options.run.profile {
+        write_stderr(&outcome.profile.table(&file));
+    }
+    if let Some(path) = &options.run.profile_json {
+        if let Err(error) = std::fs::write(path, outcome.profile.json(&file)) {
+            write_stderr(&format!(
+                "tsr: cannot write the profile to {}: {error}\n",
+                path.display()
+            ));
+            return ExitCode::from(EXIT_USAGE);
+        }
+    }
     let report = FileReport {
         file,
         diagnostics: outcome.diagnostics,

@@ -492,3 +492,26 @@ fn a_dim_option_naming_no_dim_is_an_error_with_a_suggestion() {
     );
     assert!(run.stdout.contains("did you mean `B`?"), "{}", run.stdout);
 }
+
+#[test]
+fn profile_json_reports_lines_slowest_first_with_matmul_flops() {
+    let program = "let a = [[1.0, 2.0], [3.0, 4.0]]\nfor i in 0..3 {\n    a = a @ a * 0.1\n}\nprint(a.shape)\n";
+    let dir = Dir::new("profile").with("a.tsr", program);
+    let run = dir.tsr(&["run", "a.tsr", "--profile-json", "p.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let text = std::fs::read_to_string(dir.0.join("p.json")).expect("the profile is written");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("the profile is JSON");
+    let lines = json["lines"].as_array().expect("a list of lines");
+    let line3 = lines
+        .iter()
+        .find(|l| l["line"] == 3)
+        .expect("line 3 is profiled");
+    assert_eq!(line3["calls"], 3);
+    // Each of the 3 calls: a 2x2 @ 2x2 (2 * 4 * 2 = 16) and a scaling (4).
+    assert_eq!(line3["flops"].as_f64(), Some(60.0));
+    let seconds: Vec<f64> = lines.iter().filter_map(|l| l["seconds"].as_f64()).collect();
+    assert!(
+        seconds.windows(2).all(|w| w[0] >= w[1]),
+        "slowest first: {seconds:?}"
+    );
+}

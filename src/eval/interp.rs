@@ -58,6 +58,9 @@ pub struct Interp<'a> {
     pub(super) fns: FxHashMap<Rc<str>, (&'a FnDef, Rc<FnSig>)>,
     /// Index of the first scope of the fn being called; globals are scope 0.
     pub(super) fn_base: usize,
+    profile: super::profile::Profile,
+    /// FLOPs counted so far, for `--profile`.
+    flops: f64,
     /// Which input or file bound each symbolic dim, for conflict messages.
     pub(super) dim_sources: FxHashMap<u32, String>,
     /// The signatures of the fn calls in progress, innermost last.
@@ -93,6 +96,8 @@ impl<'a> Interp<'a> {
             fn_base: 0,
             calls: Vec::new(),
             dim_sources: FxHashMap::default(),
+            profile: Default::default(),
+            flops: 0.0,
             rng: Rng::new(options.seed),
             out,
             options,
@@ -156,6 +161,28 @@ impl<'a> Interp<'a> {
     }
 
     pub(super) fn stmt(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
+        if !self.options.profile {
+            return self.stmt_kind(stmt);
+        }
+        let (start, flops) = (std::time::Instant::now(), self.flops);
+        let result = self.stmt_kind(stmt);
+        let cost = self.profile.by_offset.entry(stmt.span.start).or_default();
+        cost.calls += 1;
+        cost.seconds += start.elapsed().as_secs_f64();
+        cost.flops += self.flops - flops;
+        result
+    }
+
+    pub fn take_profile(&mut self) -> super::profile::Profile {
+        std::mem::take(&mut self.profile)
+    }
+
+    /// Counts floating-point work for `--profile`.
+    pub fn add_flops(&mut self, flops: f64) {
+        self.flops += flops;
+    }
+
+    fn stmt_kind(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
         match &stmt.kind {
             StmtKind::Dim(decls) => decls.iter().try_for_each(|d| self.dim(d))?,
             StmtKind::Input { name, .. } => {
@@ -414,7 +441,9 @@ impl<'a> Interp<'a> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.tensor(lhs)?, self.tensor(rhs)?);
                 let out = self.fact(e).cloned().unwrap_or(Type::Unknown);
-                super::operators::binary(*op, &l, &r, &out, e.span).map(scalar)
+                let result = super::operators::binary(*op, &l, &r, &out, e.span)?;
+                self.flops += super::operators::flops(*op, &l, &result);
+                Ok(scalar(result))
             }
             ExprKind::Call { callee, args } => {
                 let refs: Vec<crate::ops::ArgRef> = args

@@ -8,6 +8,7 @@ mod data;
 pub mod format;
 pub mod interp;
 pub(crate) mod operators;
+pub mod profile;
 pub mod random;
 mod sizes;
 pub mod value;
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub base_dir: PathBuf,
     /// Stop before evaluating when the check has warnings.
     pub deny_warnings: bool,
+    /// Time every statement (`--profile`, `--profile-json`).
+    pub profile: bool,
 }
 
 impl Default for RunOptions {
@@ -48,6 +51,7 @@ impl Default for RunOptions {
             seed: 0,
             base_dir: PathBuf::from("."),
             deny_warnings: false,
+            profile: false,
         }
     }
 }
@@ -70,6 +74,8 @@ pub fn default_max_memory() -> u64 {
 pub struct RunOutcome {
     pub diagnostics: Vec<Diagnostic>,
     pub usage_error: bool,
+    /// Per-statement costs, when `RunOptions::profile` asked for them.
+    pub profile: profile::Profile,
 }
 
 /// Checks a file and, when it is clean, runs it; `print` writes to `out`.
@@ -78,7 +84,7 @@ pub fn run_source(file: &SourceFile, options: &RunOptions, out: &mut dyn Write) 
     if !parsed.diagnostics.is_empty() {
         return RunOutcome {
             diagnostics: parsed.diagnostics,
-            usage_error: false,
+            ..RunOutcome::default()
         };
     }
     let check_options = CheckOptions {
@@ -92,18 +98,19 @@ pub fn run_source(file: &SourceFile, options: &RunOptions, out: &mut dyn Write) 
     if checked.diagnostics.iter().any(stops) {
         return RunOutcome {
             diagnostics: checked.diagnostics,
-            usage_error: false,
+            ..RunOutcome::default()
         };
     }
     let mut outcome = RunOutcome {
         diagnostics: checked.diagnostics.clone(),
-        usage_error: false,
+        ..RunOutcome::default()
     };
     let mut interp = Interp::new(&checked, options, out);
     if let Err(failure) = interp.run(&parsed.program) {
         outcome.usage_error = failure.usage;
         outcome.diagnostics.push(failure.diagnostic);
     }
+    outcome.profile = interp.take_profile();
     let _ = out.flush();
     outcome
 }

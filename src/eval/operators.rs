@@ -195,6 +195,16 @@ mod num_like {
     }
 }
 
+/// The floating-point work of an operator: one per result element, and a
+/// multiply and an add per term of a matmul's contraction.
+pub fn flops(op: BinaryOp, lhs: &Tensor, result: &Tensor) -> f64 {
+    let n = result.len() as f64;
+    match op {
+        BinaryOp::MatMul => 2.0 * n * lhs.shape().last().copied().unwrap_or(1) as f64,
+        _ => n,
+    }
+}
+
 /// numpy.matmul, in the wider of the operands' element types.
 pub fn matmul(l: &Tensor, r: &Tensor, span: Span) -> Eval<Tensor> {
     crate::ops::linalg::matmul_tensors(l, r, l.dtype().max(r.dtype()), span)
