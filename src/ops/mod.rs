@@ -1,4 +1,4 @@
-//! Builtins, one file per family: each op's signature and shape rule side by
+//! Builtins, one module per family: each op's signature and shape rule beside
 //! side. A call is bound to its parameters here, then checked by its family.
 
 mod args;

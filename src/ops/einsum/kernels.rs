@@ -1,0 +1,369 @@
+//! The run-time kernel of einsum: repeated labels taken as diagonals, then
+//! the operands contracted left to right, each pair as one batched matrix
+//! product.
+
+use std::num::Wrapping;
+
+use ndarray::{Array3, ArrayViewD, Axis as NdAxis, IxDyn, LinalgScalar};
+
+use crate::check::rules::einsum_spec::{implicit_output, parse_einsum, EinsumSpec, SpecItem};
+use crate::check::types::DType;
+use crate::error::Diagnostic;
+use crate::eval::interp::internal;
+use crate::eval::value::{self as rt, Array, Value};
+use crate::eval::Interp;
+use crate::ops::shape::standard;
+use crate::ops::Bound;
+use crate::syntax::ast::ExprKind;
+
+pub(crate) static KERNELS: &[(&str, crate::ops::Kernel)] = &[("einsum", einsum_kernel)];
+
+fn einsum_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    let spec = b
+        .get(0)
+        .and_then(|e| match &e.kind {
+            ExprKind::Str(text) => parse_einsum(text).ok(),
+            _ => None,
+        })
+        .ok_or_else(|| internal(b.span, "an einsum spec the checker did not accept"))?;
+    let dtype = ev.out_dtype(b);
+    let mut operands = Vec::with_capacity(b.rest(1).len());
+    for arg in b.rest(1) {
+        operands.push(ev.tensor(arg.value)?.cast(dtype));
+    }
+    let shapes: Vec<&[usize]> = operands.iter().map(rt::Tensor::shape).collect();
+    let plan = Plan::new(&spec, &shapes)
+        .ok_or_else(|| internal(b.span, "an einsum spec that does not fit its operands"))?;
+    let failed = |what: &str| internal(b.span, what);
+    macro_rules! arrays {
+        ($variant:ident, $convert:expr) => {
+            operands
+                .iter()
+                .map(|t| match t {
+                    rt::Tensor::$variant(a) => Some($convert(a)),
+                    _ => None,
+                })
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| failed("an einsum operand of another element type"))?
+        };
+    }
+    let result = match dtype {
+        DType::F32 => rt::Tensor::F32(plan.run(arrays!(F32, Array::clone)).map_err(failed)?),
+        DType::F64 => rt::Tensor::F64(plan.run(arrays!(F64, Array::clone)).map_err(failed)?),
+        // Integer sums wrap, as NumPy's do.
+        DType::I64 => {
+            let wrapping = |a: &Array<i64>| a.mapv(Wrapping).into_shared();
+            let product = plan.run(arrays!(I64, wrapping)).map_err(failed)?;
+            rt::Tensor::I64(product.mapv(|w| w.0).into_shared())
+        }
+        DType::Bool => return Err(failed("einsum on bool")),
+    };
+    Ok(Value::Tensor(standard(result)))
+}
+
+/// An axis label at run time: a spec label, by its index among the
+/// spec's labels, or the k-th axis under `...` counted from the right,
+/// which every operand's `...` shares as NumPy broadcasts them.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AxisLabel {
+    Named(usize),
+    Batch(usize),
+}
+
+/// What an einsum computes: each operand's axis labels, and the output's.
+struct Plan {
+    inputs: Vec<Vec<AxisLabel>>,
+    output: Vec<AxisLabel>,
+}
+
+/// An operand, or a partial product, with the label of each axis.
+struct Term<T> {
+    array: Array<T>,
+    labels: Vec<AxisLabel>,
+}
+
+impl<T> Term<T> {
+    fn position(&self, label: AxisLabel) -> Option<usize> {
+        self.labels.iter().position(|l| *l == label)
+    }
+
+    fn size(&self, label: AxisLabel) -> usize {
+        self.position(label)
+            .and_then(|i| self.array.shape().get(i))
+            .copied()
+            .unwrap_or(1)
+    }
+}
+
+fn label_of<'s>(names: &mut Vec<&'s str>, name: &'s str) -> AxisLabel {
+    match names.iter().position(|n| *n == name) {
+        Some(i) => AxisLabel::Named(i),
+        None => {
+            names.push(name);
+            AxisLabel::Named(names.len() - 1)
+        }
+    }
+}
+
+impl Plan {
+    /// Labels every axis of operands of `shapes`; `None` if the spec does
+    /// not fit them (which the checker excludes).
+    fn new(spec: &EinsumSpec, shapes: &[&[usize]]) -> Option<Plan> {
+        if spec.operands.len() != shapes.len() {
+            return None;
+        }
+        let mut names: Vec<&str> = Vec::new();
+        let mut inputs = Vec::with_capacity(shapes.len());
+        let mut batch_rank = 0;
+        for (operand, shape) in spec.operands.iter().zip(shapes) {
+            let named = operand.labels().count();
+            let batch = match operand.ellipsis() {
+                Some(_) => shape.len().checked_sub(named)?,
+                None if named == shape.len() => 0,
+                None => return None,
+            };
+            batch_rank = batch_rank.max(batch);
+            let mut labels = Vec::with_capacity(shape.len());
+            for item in &operand.items {
+                match item {
+                    SpecItem::Label { name, .. } => labels.push(label_of(&mut names, name)),
+                    SpecItem::Ellipsis { .. } => {
+                        labels.extend((0..batch).rev().map(AxisLabel::Batch))
+                    }
+                }
+            }
+            inputs.push(labels);
+        }
+        let written = spec.output.clone();
+        let output_spec = written.unwrap_or_else(|| implicit_output(spec));
+        let mut output = Vec::with_capacity(output_spec.items.len());
+        for item in &output_spec.items {
+            match item {
+                SpecItem::Label { name, .. } => {
+                    let i = names.iter().position(|n| n == name)?;
+                    output.push(AxisLabel::Named(i));
+                }
+                SpecItem::Ellipsis { .. } => {
+                    output.extend((0..batch_rank).rev().map(AxisLabel::Batch));
+                }
+            }
+        }
+        Some(Plan { inputs, output })
+    }
+
+    /// The labels still needed once operand `done` is folded in: the
+    /// output's and those of the operands after it.
+    fn needed_after(&self, done: usize) -> Vec<AxisLabel> {
+        let rest = self.inputs.get(done + 1..).unwrap_or(&[]);
+        let mut needed = self.output.clone();
+        needed.extend(rest.iter().flatten());
+        needed
+    }
+
+    /// Contracts the operands left to right, pairwise, each pair as one
+    /// batched matrix product.
+    fn run<T: LinalgScalar>(&self, arrays: Vec<Array<T>>) -> Result<Array<T>, &'static str> {
+        let mut terms = arrays.into_iter().zip(&self.inputs).map(|(array, labels)| {
+            diagonals(Term {
+                array,
+                labels: labels.clone(),
+            })
+        });
+        let mut acc = terms.next().ok_or("an einsum without operands")??;
+        for (i, term) in terms.enumerate() {
+            acc = contract(acc, term?, &self.needed_after(i + 1))?;
+        }
+        let acc = sum_unless(acc, |l| self.output.contains(&l));
+        let order = self
+            .output
+            .iter()
+            .map(|&l| acc.position(l))
+            .collect::<Option<Vec<usize>>>()
+            .filter(|order| order.len() == acc.labels.len())
+            .ok_or("an einsum output label missing from the product")?;
+        Ok(acc.array.permuted_axes(IxDyn(&order)))
+    }
+}
+
+/// A term with each label repeated within it replaced by the diagonal
+/// (`"ii->i"`), the diagonal's axis last.
+fn diagonals<T: Clone>(mut term: Term<T>) -> Result<Term<T>, &'static str> {
+    while let Some((p, q)) = repeated(&term.labels) {
+        let shape = term.array.shape();
+        let n = shape[p];
+        if shape[q] != n {
+            return Err("an einsum diagonal of unequal sizes");
+        }
+        let mut rest: Vec<usize> = shape.to_vec();
+        rest.remove(q);
+        rest.remove(p);
+        let views: Vec<ArrayViewD<T>> = (0..n)
+            .map(|i| {
+                term.array
+                    .index_axis(NdAxis(q), i)
+                    .index_axis_move(NdAxis(p), i)
+            })
+            .collect();
+        let array = if n == 0 {
+            rest.push(0);
+            Array::from_shape_vec(IxDyn(&rest), Vec::new())
+        } else {
+            ndarray::stack(NdAxis(rest.len()), &views).map(|a| a.into_shared())
+        };
+        term.array = array.map_err(|_| "an einsum diagonal ndarray refused")?;
+        let label = term.labels.remove(q);
+        term.labels.remove(p);
+        term.labels.push(label);
+    }
+    Ok(term)
+}
+
+/// The first pair of axes with the same label, if any.
+fn repeated(labels: &[AxisLabel]) -> Option<(usize, usize)> {
+    (0..labels.len()).find_map(|q| (0..q).find(|&p| labels[p] == labels[q]).map(|p| (p, q)))
+}
+
+/// Sums the axes whose labels `keep` rejects.
+fn sum_unless<T: LinalgScalar>(mut term: Term<T>, keep: impl Fn(AxisLabel) -> bool) -> Term<T> {
+    for k in (0..term.labels.len()).rev() {
+        if !keep(term.labels[k]) {
+            term.array = term.array.sum_axis(NdAxis(k)).into_shared();
+            term.labels.remove(k);
+        }
+    }
+    term
+}
+
+/// The product of two terms, summed over the labels they share that are
+/// not `later` needed; their other labels follow: shared, then `a`'s
+/// own, then `b`'s own.
+fn contract<T: LinalgScalar>(
+    a: Term<T>,
+    b: Term<T>,
+    later: &[AxisLabel],
+) -> Result<Term<T>, &'static str> {
+    let mut a = sum_unless(a, |l| later.contains(&l) || b.labels.contains(&l));
+    let mut b = sum_unless(b, |l| later.contains(&l) || a.labels.contains(&l));
+    // A summed `...` axis of size 1 broadcast against n: the sum factors,
+    // so b is summed alone and a's unit axis dropped (or the reverse).
+    for label in a.labels.clone() {
+        let (Some(i), Some(j)) = (a.position(label), b.position(label)) else {
+            continue;
+        };
+        let (m, n) = (a.array.shape()[i], b.array.shape()[j]);
+        if later.contains(&label) || m == n {
+            continue;
+        }
+        let (unit, other, k) = match (m, n) {
+            (1, _) => (&mut a, &mut b, j),
+            (_, 1) => (&mut b, &mut a, i),
+            _ => return Err("einsum axes of different sizes"),
+        };
+        let u = unit.position(label).ok_or("an einsum label lost")?;
+        unit.array = unit.array.clone().index_axis_move(NdAxis(u), 0);
+        unit.labels.remove(u);
+        other.array = other.array.sum_axis(NdAxis(k)).into_shared();
+        other.labels.remove(k);
+    }
+    let shared = |l: &&AxisLabel| b.labels.contains(l);
+    let batch: Vec<AxisLabel> = a
+        .labels
+        .iter()
+        .filter(shared)
+        .filter(|l| later.contains(l))
+        .copied()
+        .collect();
+    let summed: Vec<AxisLabel> = a
+        .labels
+        .iter()
+        .filter(shared)
+        .filter(|l| !later.contains(l))
+        .copied()
+        .collect();
+    let a_own: Vec<AxisLabel> = a
+        .labels
+        .iter()
+        .filter(|l| !b.labels.contains(l))
+        .copied()
+        .collect();
+    let b_own: Vec<AxisLabel> = b
+        .labels
+        .iter()
+        .filter(|l| !a.labels.contains(l))
+        .copied()
+        .collect();
+    let mut batch_shape = Vec::with_capacity(batch.len());
+    for &l in &batch {
+        batch_shape.push(match (a.size(l), b.size(l)) {
+            (m, n) if m == n || n == 1 => m,
+            (1, n) => n,
+            _ => return Err("einsum axes of different sizes"),
+        });
+    }
+    let sizes = |t: &Term<T>, labels: &[AxisLabel]| -> Vec<usize> {
+        labels.iter().map(|&l| t.size(l)).collect()
+    };
+    let (a_sizes, b_sizes) = (sizes(&a, &a_own), sizes(&b, &b_own));
+    let product = |s: &[usize]| s.iter().try_fold(1usize, |p, &n| p.checked_mul(n));
+    let too_large = "an einsum product too large";
+    let count = product(&batch_shape).ok_or(too_large)?;
+    let m = product(&a_sizes).ok_or(too_large)?;
+    let k = product(&sizes(&a, &summed)).ok_or(too_large)?;
+    let n = product(&b_sizes).ok_or(too_large)?;
+    let nonzero = [count, m, n]
+        .iter()
+        .try_fold(1usize, |p, &s| p.checked_mul(s.max(1)));
+    if nonzero.is_none_or(|p| p > isize::MAX as usize) {
+        return Err(too_large);
+    }
+    let lhs = matrices(&a, &batch, &batch_shape, [&a_own, &summed], (count, m, k))?;
+    let rhs = matrices(&b, &batch, &batch_shape, [&summed, &b_own], (count, k, n))?;
+    let mut out = Array3::<T>::zeros((count, m, n));
+    for i in 0..count {
+        let product = lhs
+            .index_axis(NdAxis(0), i)
+            .dot(&rhs.index_axis(NdAxis(0), i));
+        out.index_axis_mut(NdAxis(0), i).assign(&product);
+    }
+    let mut shape = batch_shape;
+    shape.extend(a_sizes);
+    shape.extend(b_sizes);
+    let array = out
+        .into_dyn()
+        .into_shape_with_order(IxDyn(&shape))
+        .map_err(|_| "an einsum product shape ndarray refused")?
+        .into_shared();
+    let mut labels = batch;
+    labels.extend(a_own);
+    labels.extend(b_own);
+    Ok(Term { array, labels })
+}
+
+/// A term's axes ordered as `batch` then the two groups, the batch axes
+/// broadcast to `batch_shape`, as a stack of `dims` matrices (a copy).
+fn matrices<T: Clone>(
+    t: &Term<T>,
+    batch: &[AxisLabel],
+    batch_shape: &[usize],
+    [rows, cols]: [&[AxisLabel]; 2],
+    dims: (usize, usize, usize),
+) -> Result<Array3<T>, &'static str> {
+    let order = batch
+        .iter()
+        .chain(rows)
+        .chain(cols)
+        .map(|&l| t.position(l))
+        .collect::<Option<Vec<usize>>>()
+        .filter(|order| order.len() == t.labels.len())
+        .ok_or("an einsum operand whose labels do not fit")?;
+    let view = t.array.view().permuted_axes(IxDyn(&order));
+    let mut full = batch_shape.to_vec();
+    full.extend(view.shape().get(batch.len()..).unwrap_or(&[]));
+    let broadcast = view
+        .broadcast(IxDyn(&full))
+        .ok_or("einsum batch axes that do not broadcast")?;
+    let stacked = broadcast
+        .to_shape(dims)
+        .map_err(|_| "an einsum operand shape ndarray refused")?;
+    Ok(stacked.into_owned())
+}

@@ -1,0 +1,278 @@
+//! The run-time kernels of the linear-algebra ops, and what the numeric
+//! kernels of other families share: the element types they compute in
+//! ([`Elem`], [`numeric!`]), [`arg_array`], [`allocatable`] and
+//! [`matmul_arrays`].
+
+use ndarray::{Array3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar};
+use std::num::Wrapping;
+
+use crate::check::types::DType;
+use crate::error::Diagnostic;
+use crate::eval::interp::{internal, runtime_error, Interp};
+use crate::eval::value::{self, Array, Value};
+use crate::ops::Bound;
+use crate::source::Span;
+
+// Kernels. inv det solve svd eigh qr wait for a linear-algebra library.
+
+#[rustfmt::skip]
+pub(crate) static KERNELS: &[(&str, crate::ops::Kernel)] = &[
+    ("matmul", matmul_kernel),
+    ("dot", matmul_kernel),
+    ("outer", outer_kernel),
+    ("trace", trace_kernel),
+    ("diag", diag_kernel),
+];
+
+/// Element types the numeric kernels compute in: floats natively, i64
+/// wrapped so that products and sums wrap as NumPy's do instead of
+/// panicking on overflow.
+pub(crate) trait Elem: LinalgScalar + PartialOrd {
+    /// The tensor's data in this element type (cast when it has another).
+    fn array(t: &value::Tensor) -> Option<Array<Self>>;
+    fn tensor(a: Array<Self>) -> value::Tensor;
+    /// `n` in this element type (avg_pool2d's divisor).
+    fn count(n: usize) -> Self;
+    fn is_nan(self) -> bool;
+}
+
+impl Elem for f32 {
+    fn array(t: &value::Tensor) -> Option<Array<f32>> {
+        match t.cast(DType::F32) {
+            value::Tensor::F32(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn tensor(a: Array<f32>) -> value::Tensor {
+        value::Tensor::F32(a)
+    }
+    fn count(n: usize) -> f32 {
+        n as f32
+    }
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
+}
+
+impl Elem for f64 {
+    fn array(t: &value::Tensor) -> Option<Array<f64>> {
+        match t.cast(DType::F64) {
+            value::Tensor::F64(a) => Some(a),
+            _ => None,
+        }
+    }
+    fn tensor(a: Array<f64>) -> value::Tensor {
+        value::Tensor::F64(a)
+    }
+    fn count(n: usize) -> f64 {
+        n as f64
+    }
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+impl Elem for Wrapping<i64> {
+    fn array(t: &value::Tensor) -> Option<Array<Wrapping<i64>>> {
+        match t.cast(DType::I64) {
+            value::Tensor::I64(a) => Some(a.mapv(Wrapping).into_shared()),
+            _ => None,
+        }
+    }
+    fn tensor(a: Array<Wrapping<i64>>) -> value::Tensor {
+        value::Tensor::I64(a.mapv(|v| v.0).into_shared())
+    }
+    fn count(n: usize) -> Wrapping<i64> {
+        Wrapping(n as i64)
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
+/// Calls the generic kernel `f::<T>(args)` with T the element type `dtype`
+/// computes in; bool never reaches a numeric kernel (the checker refuses it).
+macro_rules! numeric {
+    ($dtype:expr, $span:expr, $f:ident($($arg:expr),* $(,)?)) => {
+        match $dtype {
+            $crate::check::types::DType::F32 => $f::<f32>($($arg),*),
+            $crate::check::types::DType::F64 => $f::<f64>($($arg),*),
+            $crate::check::types::DType::I64 => $f::<std::num::Wrapping<i64>>($($arg),*),
+            $crate::check::types::DType::Bool => {
+                Err($crate::eval::interp::internal($span, "a numeric kernel given bool"))
+            }
+        }
+    };
+}
+pub(crate) use numeric;
+
+/// Refuses a result too large to index (ndarray would panic on it): a
+/// size the checker bounds per axis can still overflow in a product.
+pub(crate) fn allocatable(shape: &[usize], span: Span) -> Result<(), Diagnostic> {
+    match shape.iter().try_fold(16usize, |p, &n| p.checked_mul(n)) {
+        Some(bytes) if isize::try_from(bytes).is_ok() => Ok(()),
+        _ => Err(runtime_error(
+            span,
+            format!("a result of shape {shape:?} is too large"),
+        )),
+    }
+}
+
+/// Argument `i` as an array of T.
+pub(crate) fn arg_array<'a, T: Elem>(
+    ev: &mut Interp<'a>,
+    b: &Bound<'a>,
+    i: usize,
+) -> Result<Array<T>, Diagnostic> {
+    let t = ev.arg_tensor(b, i)?;
+    T::array(&t).ok_or_else(|| internal(b.span_of(i), "a cast to the result's element type"))
+}
+
+fn matmul_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<value::Tensor, Diagnostic> {
+        let (l, r) = (arg_array::<T>(ev, b, 0)?, arg_array::<T>(ev, b, 1)?);
+        matmul_arrays(&l, &r, b.span).map(T::tensor)
+    }
+    numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
+}
+
+/// numpy.matmul: a 1-D operand is promoted to a matrix and its promoted
+/// axis removed from the result; batch axes broadcast. The products are
+/// ndarray's `dot` on 2-D views.
+pub(crate) fn matmul_arrays<T: Elem>(
+    a: &Array<T>,
+    b: &Array<T>,
+    span: Span,
+) -> Result<Array<T>, Diagnostic> {
+    let a2 = match a.ndim() {
+        0 => return Err(internal(span, "matmul of a scalar")),
+        1 => a.clone().insert_axis(NdAxis(0)),
+        _ => a.clone(),
+    };
+    let b2 = match b.ndim() {
+        0 => return Err(internal(span, "matmul of a scalar")),
+        1 => b.clone().insert_axis(NdAxis(1)),
+        _ => b.clone(),
+    };
+    let (an, bn) = (a2.ndim(), b2.ndim());
+    let (m, k, n) = (a2.shape()[an - 2], a2.shape()[an - 1], b2.shape()[bn - 1]);
+    if b2.shape()[bn - 2] != k {
+        return Err(runtime_error(
+            span,
+            format!(
+                "the contracted sizes of this matmul differ: {:?} and {:?}",
+                a.shape(),
+                b.shape()
+            ),
+        ));
+    }
+    let batch =
+        crate::eval::operators::broadcast_shape(&a2.shape()[..an - 2], &b2.shape()[..bn - 2])
+            .ok_or_else(|| runtime_error(span, "the batch axes of this matmul do not broadcast"))?;
+    let count: usize = batch.iter().product();
+    let full = |rows: usize, cols: usize| IxDyn(&[batch.as_slice(), &[rows, cols]].concat());
+    let failed = || internal(span, "matmul operands as a stack of matrices");
+    let (av, bv) = (a2.broadcast(full(m, k)), b2.broadcast(full(k, n)));
+    let (av, bv) = (av.ok_or_else(failed)?, bv.ok_or_else(failed)?);
+    // Copies only what broadcasting repeated or a layout that is not contiguous.
+    let av = av.to_shape((count, m, k)).map_err(|_| failed())?;
+    let bv = bv.to_shape((count, k, n)).map_err(|_| failed())?;
+    let mut out = Array3::<T>::zeros((count, m, n));
+    for ((mut o, x), y) in out
+        .outer_iter_mut()
+        .zip(av.outer_iter())
+        .zip(bv.outer_iter())
+    {
+        o.assign(&x.dot(&y));
+    }
+    let mut shape = batch;
+    if a.ndim() > 1 {
+        shape.push(m);
+    }
+    if b.ndim() > 1 {
+        shape.push(n);
+    }
+    out.into_shape_with_order(IxDyn(&shape))
+        .map(|o| o.into_shared())
+        .map_err(|_| internal(span, "matmul result shape"))
+}
+
+fn outer_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<value::Tensor, Diagnostic> {
+        let (l, r) = (arg_array::<T>(ev, b, 0)?, arg_array::<T>(ev, b, 1)?);
+        allocatable(&[l.len(), r.len()], b.span)?;
+        let (l, r) = (l.insert_axis(NdAxis(1)), r.insert_axis(NdAxis(0)));
+        Ok(T::tensor((&l * &r).into_shared()))
+    }
+    numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
+}
+
+/// The sum of the diagonals of the last two (square) axes: one batch-shaped
+/// addition per diagonal element.
+fn trace_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<value::Tensor, Diagnostic> {
+        let x = arg_array::<T>(ev, b, 0)?;
+        let rank = x.ndim();
+        if rank < 2 {
+            return Err(internal(b.span, "trace of fewer than two axes"));
+        }
+        let n = x.shape()[rank - 1].min(x.shape()[rank - 2]);
+        let mut sum = ndarray::ArrayD::<T>::zeros(IxDyn(&x.shape()[..rank - 2]));
+        for i in 0..n {
+            let d = x.index_axis(NdAxis(rank - 1), i);
+            sum.zip_mut_with(&d.index_axis(NdAxis(rank - 2), i), |s, &v| *s = *s + v);
+        }
+        Ok(T::tensor(sum.into_shared()))
+    }
+    numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
+}
+
+/// A vector becomes a diagonal matrix; a matrix gives a view of its main
+/// diagonal (as NumPy's does).
+fn diag_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
+    fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<value::Tensor, Diagnostic> {
+        let x = arg_array::<T>(ev, b, 0)?;
+        Ok(T::tensor(match x.ndim() {
+            1 => {
+                let n = x.len();
+                allocatable(&[n, n], b.span)?;
+                let mut m = ndarray::ArrayD::<T>::zeros(IxDyn(&[n, n]));
+                m.diag_mut().assign(
+                    &x.into_dimensionality::<Ix1>()
+                        .map_err(|_| internal(b.span, "a vector that is not 1-D"))?,
+                );
+                m.into_shared()
+            }
+            2 => x.into_diag().into_dyn(),
+            _ => return Err(internal(b.span, "diag of neither a vector nor a matrix")),
+        }))
+    }
+    numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
+}
+
+/// `l @ r` on tensors, computed in `dtype` (the operator's entry point).
+pub(crate) fn matmul_tensors(
+    l: &value::Tensor,
+    r: &value::Tensor,
+    dtype: DType,
+    span: Span,
+) -> Result<value::Tensor, Diagnostic> {
+    fn run<T: Elem>(
+        l: &value::Tensor,
+        r: &value::Tensor,
+        span: Span,
+    ) -> Result<value::Tensor, Diagnostic> {
+        let failed = || internal(span, "a matmul operand of another element type");
+        let (a, b) = (
+            T::array(l).ok_or_else(failed)?,
+            T::array(r).ok_or_else(failed)?,
+        );
+        matmul_arrays(&a, &b, span).map(T::tensor)
+    }
+    match dtype {
+        DType::F32 => run::<f32>(l, r, span),
+        DType::F64 => run::<f64>(l, r, span),
+        DType::I64 => run::<Wrapping<i64>>(l, r, span),
+        DType::Bool => Err(internal(span, "matmul on bool")),
+    }
+}
