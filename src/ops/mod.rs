@@ -1,5 +1,6 @@
-//! Builtins, one module per family: each op's signature and shape rule beside
-//! side. A call is bound to its parameters here, then checked by its family.
+//! Builtins, one module per family: each op's signature, shape rule and
+//! kernel side by side. A call is bound to its parameters here, then checked
+//! (or run) by its family.
 
 mod args;
 mod combine;
