@@ -17,9 +17,13 @@ failed = {line.split()[1].rstrip(":") for line in lines if line.startswith("FAIL
 for line in lines:
     if line.startswith("FAIL ") and line.split()[1].rstrip(":") not in pending:
         print(line)
-print(lines[-1] if lines else "conformance runner printed nothing")
+print("runner:", lines[-1] if lines else "printed nothing")
 unexpected = failed - pending
 fixed = pending - failed
 if fixed:
     print("now passing, remove from .ci/conformance-pending:", " ".join(sorted(fixed)))
+print("pending (.ci/conformance-pending):", " ".join(sorted(pending & failed)) or "none")
+counts = lines[-1].split() if lines else []
+passed = int(counts[0]) if len(counts) >= 4 and counts[0].isdigit() else 0
+print("conformance: %d passed, %d failed" % (passed, len(unexpected) + len(fixed)))
 sys.exit(1 if unexpected or fixed or result.returncode not in (0, 1) else 0)
