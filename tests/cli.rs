@@ -515,3 +515,28 @@ fn profile_json_reports_lines_slowest_first_with_matmul_flops() {
         "slowest first: {seconds:?}"
     );
 }
+
+#[test]
+fn max_memory_refuses_a_result_before_allocating_it() {
+    let program = "dim N = 30000\nlet a = zeros([N, N])\nlet b = a + 1.0\nprint(b.shape)\n";
+    let dir = Dir::new("max-memory").with("a.tsr", program);
+    let run = dir.tsr(&[
+        "run",
+        "a.tsr",
+        "--max-memory",
+        "1000000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("\"code\":\"tsr::limit\""),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("\"line\":2"),
+        "refused at the constructor: {}",
+        run.stderr
+    );
+}

@@ -27,6 +27,7 @@ impl<'a> Interp<'a> {
         })?;
         let bound = crate::ops::bind_builtin(name, &args, e.span, e.id)
             .ok_or_else(|| internal(e.span, "a call the checker did not bind"))?;
+        self.check_memory(e)?;
         kernel(self, &bound)
     }
 

@@ -177,6 +177,36 @@ impl<'a> Interp<'a> {
         std::mem::take(&mut self.profile)
     }
 
+    /// `--max-memory`: refuses an expression whose result, as the checker
+    /// proved its shape, would be larger, before anything is allocated.
+    pub fn check_memory(&self, e: &Expr) -> Eval<()> {
+        let Some(ty @ Type::Tensor(t)) = self.fact(e) else {
+            return Ok(());
+        };
+        match self.sizes.shape(ty) {
+            Some(shape) => self.fits_in_memory(&shape, t.dtype.width(), e.span),
+            None => Ok(()),
+        }
+    }
+
+    /// Refuses (`tsr::limit`) a buffer of `shape` elements of `element_bytes`
+    /// each that would be larger than `--max-memory`.
+    pub fn fits_in_memory(&self, shape: &[usize], element_bytes: u64, span: Span) -> Eval<()> {
+        let limit = self.options.max_memory;
+        let bytes = shape
+            .iter()
+            .try_fold(element_bytes, |n, &size| n.checked_mul(size as u64));
+        if bytes.is_some_and(|n| n <= limit) {
+            return Ok(());
+        }
+        let message = format!(
+            "a tensor of shape {shape:?} is larger than the {limit} bytes `--max-memory` allows"
+        );
+        Err(Diagnostic::new(Code::Limit, span, message)
+            .label(span, "too large")
+            .help("make it smaller, or raise the limit with `--max-memory BYTES`"))
+    }
+
     /// Counts floating-point work for `--profile`.
     pub fn add_flops(&mut self, flops: f64) {
         self.flops += flops;
@@ -440,6 +470,7 @@ impl<'a> Interp<'a> {
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.tensor(lhs)?, self.tensor(rhs)?);
+                self.check_memory(e)?;
                 let out = self.fact(e).cloned().unwrap_or(Type::Unknown);
                 let result = super::operators::binary(*op, &l, &r, &out, e.span)?;
                 self.flops += super::operators::flops(*op, &l, &result);

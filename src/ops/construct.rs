@@ -392,7 +392,7 @@ fn full_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnost
 /// The result's proved shape filled with the one element of `value`.
 fn repeat(ev: &Interp, b: &Bound, value: value::Tensor) -> Result<Value, Diagnostic> {
     let shape = ev.out_shape(b)?;
-    fits_in_memory(ev, &shape, value.dtype().width(), b.span)?;
+    ev.fits_in_memory(&shape, value.dtype().width(), b.span)?;
     let missing = || internal(b.span, "a fill value without an element");
     Ok(Value::Tensor(map_tensor!(value, a => {
         let v = a.iter().next().cloned().ok_or_else(missing)?;
@@ -400,28 +400,10 @@ fn repeat(ev: &Interp, b: &Bound, value: value::Tensor) -> Result<Value, Diagnos
     })))
 }
 
-/// `--max-memory` (spec section 8): a constructor refuses to allocate more
-/// than it allows, as `tsr::limit`, before it allocates.
-fn fits_in_memory(ev: &Interp, shape: &[usize], element_bytes: u64, span: Span) -> Eval<()> {
-    let limit = ev.options.max_memory;
-    let bytes = shape
-        .iter()
-        .try_fold(element_bytes, |n, &size| n.checked_mul(size as u64));
-    if bytes.is_some_and(|n| n <= limit) {
-        return Ok(());
-    }
-    let message = format!(
-        "a tensor of shape {shape:?} is larger than the {limit} bytes `--max-memory` allows"
-    );
-    Err(Diagnostic::new(Code::Limit, span, message)
-        .label(span, "too large")
-        .help("make it smaller, or raise `--max-memory`"))
-}
-
 /// Random numbers are drawn in f64 whatever the result's type.
 fn random_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let shape = ev.out_shape(b)?;
-    fits_in_memory(ev, &shape, F64_BYTES, b.span)?;
+    ev.fits_in_memory(&shape, F64_BYTES, b.span)?;
     let dtype = ev.out_dtype(b);
     Ok(Value::Tensor(ev.random(&shape, dtype, b.name == "randn")))
 }
@@ -455,7 +437,7 @@ fn arange_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
         Ok(shape) => shape.first().copied().unwrap_or(0),
         Err(_) => values.length(b.span)?,
     };
-    fits_in_memory(ev, &[length], F64_BYTES, b.span)?;
+    ev.fits_in_memory(&[length], F64_BYTES, b.span)?;
     let data = match values {
         Bounds::Int((start, _, step)) => I64(Array::from_shape_fn(IxDyn(&[length]), |i| {
             start.wrapping_add((i[0] as i64).wrapping_mul(step))
@@ -510,7 +492,7 @@ impl Bounds {
 fn linspace_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let (start, stop) = (ev.arg_number(b, 0, 0.0)?, ev.arg_number(b, 1, 0.0)?);
     let n = ev.out_shape(b)?.first().copied().unwrap_or(0);
-    fits_in_memory(ev, &[n], F64_BYTES, b.span)?;
+    ev.fits_in_memory(&[n], F64_BYTES, b.span)?;
     let dtype = ev.out_dtype(b);
     let step = (stop - start) / n.saturating_sub(1).max(1) as f64;
     let values = Array::from_shape_fn(IxDyn(&[n]), |i| {
@@ -535,7 +517,7 @@ fn eye_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnosti
             "an `eye` whose proved shape is not a matrix",
         ));
     };
-    fits_in_memory(ev, &[n, m], F64_BYTES, b.span)?;
+    ev.fits_in_memory(&[n, m], F64_BYTES, b.span)?;
     let values = Array2::from_shape_fn((n, m), |(i, j)| if i == j { 1.0 } else { 0.0 });
     Ok(Value::Tensor(
         F64(values.into_dyn().into_shared()).cast(ev.out_dtype(b)),
