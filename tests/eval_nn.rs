@@ -46,12 +46,13 @@ fn a_kernel_that_does_not_fit_the_data_is_a_runtime_error() {
 }
 
 #[test]
-fn a_buffer_too_large_to_index_is_a_runtime_error() {
-    // The output passes the checker's element limit, but its im2col matrix
-    // (one row of 4096 weights per output position) overflows.
+fn a_result_too_large_for_memory_is_refused_before_allocating() {
+    // The output passes the checker's element limit, but neither it nor its
+    // im2col matrix (one row of 4096 weights per output position) fits in
+    // --max-memory: the run stops before the kernel allocates.
     let w = vec!["1.0"; 4096].join(", ");
     let src = format!(
         "let x = [[[[1.0]]]]\nlet w = [[[[{w}]]]]\nprint(conv2d(x, w, padding=[0, 140737488355328]))"
     );
-    assert_eq!(run(&src), Err(Code::Runtime));
+    assert_eq!(run(&src), Err(Code::Limit));
 }
