@@ -198,3 +198,30 @@ fn symbolic_dims_are_bound_by_the_first_input_that_fixes_them() {
     assert_eq!(run_with(src, &wrong_shape), Err(Code::Io));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_profile_counts_kernel_flops() {
+    let src = "let a = ones([4, 5])\nlet m = matmul(a, ones([5, 3]))\nlet y = conv2d(ones([2, 3, 6, 6]), ones([4, 3, 3, 3]))\nlet z = linear(a, ones([5, 2]))";
+    let file = SourceFile::new("t.tsr", src);
+    let options = RunOptions {
+        profile: true,
+        ..RunOptions::default()
+    };
+    let outcome = run_source(&file, &options, &mut Vec::new());
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    let flops = |line: usize| {
+        outcome
+            .profile
+            .lines(&file)
+            .into_iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, c)| c.flops)
+    };
+    assert_eq!(flops(2), Some(2.0 * 4.0 * 3.0 * 5.0), "matmul: 2·M·N·K");
+    assert_eq!(
+        flops(3),
+        Some(2.0 * (2 * 4 * 4 * 4) as f64 * 27.0),
+        "conv2d: 2·outputs·C·KH·KW"
+    );
+    assert_eq!(flops(4), Some(2.0 * 4.0 * 2.0 * 5.0), "linear without bias");
+}

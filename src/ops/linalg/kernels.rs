@@ -131,9 +131,16 @@ pub(crate) fn arg_array<'a, T: Elem>(
 fn matmul_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<value::Tensor, Diagnostic> {
         let (l, r) = (arg_array::<T>(ev, b, 0)?, arg_array::<T>(ev, b, 1)?);
-        matmul_arrays(&l, &r, b.span).map(T::tensor)
+        let y = matmul_arrays(&l, &r, b.span)?;
+        ev.add_flops(matmul_flops(y.len(), l.shape()));
+        Ok(T::tensor(y))
     }
     numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
+}
+
+/// A multiply and an add per term of each result element's contraction.
+pub(crate) fn matmul_flops(results: usize, lhs: &[usize]) -> f64 {
+    2.0 * results as f64 * lhs.last().copied().unwrap_or(1) as f64
 }
 
 /// numpy.matmul: a 1-D operand is promoted to a matrix and its promoted

@@ -9,7 +9,9 @@
 mod kernels;
 
 pub(crate) use kernels::matmul_tensors;
-pub(super) use kernels::{allocatable, arg_array, matmul_arrays, numeric, Elem, KERNELS};
+pub(super) use kernels::{
+    allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem, KERNELS,
+};
 
 use super::args::{name_mismatch, operand, tensor_args};
 use super::{Bound, Builtin, Param};

@@ -10,7 +10,7 @@ use super::last_slot;
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Interp};
 use crate::eval::value::{Array, Tensor as Data, Value};
-use crate::ops::linalg::{allocatable, arg_array, matmul_arrays, numeric, Elem};
+use crate::ops::linalg::{allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem};
 use crate::ops::Bound;
 use crate::source::Span;
 use crate::syntax::ast::ExprKind;
@@ -30,6 +30,7 @@ fn linear_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
     fn run<'a, T: Elem>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Data, Diagnostic> {
         let (x, w) = (arg_array::<T>(ev, b, 0)?, arg_array::<T>(ev, b, 1)?);
         let y = matmul_arrays(&x, &w, b.span)?;
+        ev.add_flops(matmul_flops(y.len(), x.shape()));
         if b.get(2).is_none() {
             return Ok(T::tensor(y));
         }
@@ -140,10 +141,17 @@ fn conv_in<'a, T: Elem>(
     let one_d = x.ndim() == 3;
     let (x4, w4) = (as_2d(&x, b.span_of(0))?, as_2d(&w, b.span_of(1))?);
     let out = conv_output(ev, b, x4.dim(), w4.dim(), set, transposed)?;
+    // Each product term is a multiply and an add: a forward convolution
+    // sums C/groups·KH·KW terms per output; a transposed one spreads each
+    // input over O/groups·KH·KW outputs.
+    let (_, per_group, kh, kw) = w4.dim();
+    let terms = (per_group * kh * kw) as f64;
     let mut y = match transposed {
         true => conv_transposed(x4, w4, set, out, b.span)?,
         false => conv_forward(x4, w4, set, out, b.span)?,
     };
+    let sources = if transposed { x.len() } else { y.len() };
+    ev.add_flops(2.0 * sources as f64 * terms);
     if let Some(bias) = bias {
         if bias.shape() != [y.dim().3] {
             return Err(internal(b.span_of(2), "a bias of another size"));
