@@ -201,7 +201,7 @@ fn symbolic_dims_are_bound_by_the_first_input_that_fixes_them() {
 
 #[test]
 fn the_profile_counts_kernel_flops() {
-    let src = "let a = ones([4, 5])\nlet m = matmul(a, ones([5, 3]))\nlet y = conv2d(ones([2, 3, 6, 6]), ones([4, 3, 3, 3]))\nlet z = linear(a, ones([5, 2]))";
+    let src = "let a = ones([4, 5])\nlet m = matmul(a, ones([5, 3]))\nlet y = conv2d(ones([2, 3, 6, 6]), ones([4, 3, 3, 3]))\nlet z = linear(a, ones([5, 2]))\nlet e = einsum(\"bij,bjk->bik\", ones([2, 4, 5]), ones([2, 5, 3]))";
     let file = SourceFile::new("t.tsr", src);
     let options = RunOptions {
         profile: true,
@@ -224,4 +224,9 @@ fn the_profile_counts_kernel_flops() {
         "conv2d: 2·outputs·C·KH·KW"
     );
     assert_eq!(flops(4), Some(2.0 * 4.0 * 2.0 * 5.0), "linear without bias");
+    assert_eq!(
+        flops(5),
+        Some(2.0 * 2.0 * 4.0 * 3.0 * 5.0),
+        "einsum: 2·batch·M·N·K"
+    );
 }

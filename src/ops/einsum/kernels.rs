@@ -47,17 +47,24 @@ fn einsum_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
                 .ok_or_else(|| failed("an einsum operand of another element type"))?
         };
     }
-    let result = match dtype {
-        DType::F32 => rt::Tensor::F32(plan.run(arrays!(F32, Array::clone)).map_err(failed)?),
-        DType::F64 => rt::Tensor::F64(plan.run(arrays!(F64, Array::clone)).map_err(failed)?),
+    let (result, flops) = match dtype {
+        DType::F32 => {
+            let (product, flops) = plan.run(arrays!(F32, Array::clone)).map_err(failed)?;
+            (rt::Tensor::F32(product), flops)
+        }
+        DType::F64 => {
+            let (product, flops) = plan.run(arrays!(F64, Array::clone)).map_err(failed)?;
+            (rt::Tensor::F64(product), flops)
+        }
         // Integer sums wrap, as NumPy's do.
         DType::I64 => {
             let wrapping = |a: &Array<i64>| a.mapv(Wrapping).into_shared();
-            let product = plan.run(arrays!(I64, wrapping)).map_err(failed)?;
-            rt::Tensor::I64(product.mapv(|w| w.0).into_shared())
+            let (product, flops) = plan.run(arrays!(I64, wrapping)).map_err(failed)?;
+            (rt::Tensor::I64(product.mapv(|w| w.0).into_shared()), flops)
         }
         DType::Bool => return Err(failed("einsum on bool")),
     };
+    ev.add_flops(flops);
     Ok(Value::Tensor(standard(result)))
 }
 
@@ -162,7 +169,8 @@ impl Plan {
 
     /// Contracts the operands left to right, pairwise, each pair as one
     /// batched matrix product.
-    fn run<T: LinalgScalar>(&self, arrays: Vec<Array<T>>) -> Result<Array<T>, &'static str> {
+    /// The result, and the FLOPs of its pairwise products.
+    fn run<T: LinalgScalar>(&self, arrays: Vec<Array<T>>) -> Result<(Array<T>, f64), &'static str> {
         let mut terms = arrays.into_iter().zip(&self.inputs).map(|(array, labels)| {
             diagonals(Term {
                 array,
@@ -170,8 +178,11 @@ impl Plan {
             })
         });
         let mut acc = terms.next().ok_or("an einsum without operands")??;
+        let mut flops = 0.0;
         for (i, term) in terms.enumerate() {
-            acc = contract(acc, term?, &self.needed_after(i + 1))?;
+            let (product, cost) = contract(acc, term?, &self.needed_after(i + 1))?;
+            acc = product;
+            flops += cost;
         }
         let acc = sum_unless(acc, |l| self.output.contains(&l));
         let order = self
@@ -181,7 +192,7 @@ impl Plan {
             .collect::<Option<Vec<usize>>>()
             .filter(|order| order.len() == acc.labels.len())
             .ok_or("an einsum output label missing from the product")?;
-        Ok(acc.array.permuted_axes(IxDyn(&order)))
+        Ok((acc.array.permuted_axes(IxDyn(&order)), flops))
     }
 }
 
@@ -237,11 +248,12 @@ fn sum_unless<T: LinalgScalar>(mut term: Term<T>, keep: impl Fn(AxisLabel) -> bo
 /// The product of two terms, summed over the labels they share that are
 /// not `later` needed; their other labels follow: shared, then `a`'s
 /// own, then `b`'s own.
+/// Also returns the product's FLOPs (a multiply and an add per term).
 fn contract<T: LinalgScalar>(
     a: Term<T>,
     b: Term<T>,
     later: &[AxisLabel],
-) -> Result<Term<T>, &'static str> {
+) -> Result<(Term<T>, f64), &'static str> {
     let mut a = sum_unless(a, |l| later.contains(&l) || b.labels.contains(&l));
     let mut b = sum_unless(b, |l| later.contains(&l) || a.labels.contains(&l));
     // A summed `...` axis of size 1 broadcast against n: the sum factors,
@@ -336,7 +348,8 @@ fn contract<T: LinalgScalar>(
     let mut labels = batch;
     labels.extend(a_own);
     labels.extend(b_own);
-    Ok(Term { array, labels })
+    let flops = 2.0 * count as f64 * m as f64 * k as f64 * n as f64;
+    Ok((Term { array, labels }, flops))
 }
 
 /// A term's axes ordered as `batch` then the two groups, the batch axes
