@@ -230,3 +230,12 @@ fn the_profile_counts_kernel_flops() {
         "einsum: 2·batch·M·N·K"
     );
 }
+
+#[test]
+fn integer_literals_stay_exact_beyond_f64_precision() {
+    let src = "print(9007199254740993, 9007199254740993 + 1, [9007199254740993][0])";
+    assert_eq!(
+        run(src),
+        Ok("9007199254740993 9007199254740994 9007199254740993\n".into())
+    );
+}

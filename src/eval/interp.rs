@@ -438,7 +438,7 @@ impl<'a> Interp<'a> {
 
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
         match &e.kind {
-            ExprKind::Int(Some(v)) => Ok(self.literal(e, *v as f64)),
+            ExprKind::Int(Some(v)) => Ok(self.integer_literal(e, *v)),
             ExprKind::Float(v) => Ok(self.literal(e, *v)),
             ExprKind::Bool(b) => Ok(scalar(Tensor::Bool(Array::from_elem(IxDyn(&[]), *b)))),
             ExprKind::Str(s) => Ok(Value::Str(Rc::from(s.as_str()))),
@@ -527,6 +527,17 @@ impl<'a> Interp<'a> {
             _ => DType::F64,
         };
         scalar(Tensor::scalar_f64(dtype, v))
+    }
+
+    /// An integer literal stays exact in i64 (f64 holds only 53 bits) unless
+    /// the checker gave it a float type.
+    fn integer_literal(&self, e: &Expr, v: i64) -> Value {
+        match self.fact(e) {
+            Some(Type::Tensor(t)) if t.dtype.is_float() || t.dtype == DType::Bool => {
+                self.literal(e, v as f64)
+            }
+            _ => scalar(Tensor::I64(Array::from_elem(IxDyn(&[]), v))),
+        }
     }
 
     fn tensor_literal(&mut self, e: &'a Expr, items: &'a [Expr]) -> Eval<Value> {
