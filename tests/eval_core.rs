@@ -239,3 +239,12 @@ fn integer_literals_stay_exact_beyond_f64_precision() {
         Ok("9007199254740993 9007199254740994 9007199254740993\n".into())
     );
 }
+
+#[test]
+fn integer_powers_match_pow_and_refuse_negative_exponents() {
+    assert_eq!(
+        run("print(3 ** 5, 3 ** 4294967297 == pow(3, 4294967297))"),
+        Ok("243 true\n".into())
+    );
+    assert_eq!(run("print(2 ** -1)"), Err(Code::Runtime));
+}

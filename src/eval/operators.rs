@@ -83,6 +83,15 @@ pub fn binary(op: BinaryOp, l: &Tensor, r: &Tensor, out: &Type, span: Span) -> E
     })?;
     let work = common(op, out_t.dtype, l.dtype(), r.dtype());
     let (l, r) = (l.cast(work), r.cast(work));
+    if let (BinaryOp::Pow, Tensor::I64(exponents)) = (op, &r) {
+        if exponents.iter().any(|&e| e < 0) {
+            return Err(runtime_error(
+                span,
+                "integers cannot be raised to negative integer powers",
+            )
+            .help("use a float base, e.g. `2.0 ** -1`"));
+        }
+    }
     let failed = || internal(span, "broadcasting failed after the checker proved it");
     let result = match (&l, &r) {
         (Tensor::F32(a), Tensor::F32(b)) => float_op(op, a, b, &shape).map(|t| t.map_f32()),
@@ -161,9 +170,23 @@ fn int_op(op: BinaryOp, a: &Array<i64>, b: &Array<i64>, shape: &[usize]) -> Opti
             BinaryOp::Add => x.wrapping_add(y),
             BinaryOp::Sub => x.wrapping_sub(y),
             BinaryOp::Mul => x.wrapping_mul(y),
-            _ => u32::try_from(y).map_or(0, |e| x.wrapping_pow(e)),
+            _ => wrapping_pow(x, y),
         })?),
     })
+}
+
+/// `base ** exponent` for a non-negative exponent, wrapping as NumPy's
+/// integer power does (square and multiply, whatever the exponent's size).
+pub(crate) fn wrapping_pow(base: i64, exponent: i64) -> i64 {
+    let (mut base, mut e, mut power) = (base, exponent, 1i64);
+    while e > 0 {
+        if e & 1 == 1 {
+            power = power.wrapping_mul(base);
+        }
+        base = base.wrapping_mul(base);
+        e >>= 1;
+    }
+    power
 }
 
 fn bool_op(op: BinaryOp, a: &Array<bool>, b: &Array<bool>, shape: &[usize]) -> Option<Computed> {

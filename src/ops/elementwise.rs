@@ -512,17 +512,7 @@ fn int_binary(op: Binary, x: i64, e: i64) -> i64 {
     match op {
         Binary::Maximum => x.max(e),
         Binary::Minimum => x.min(e),
-        Binary::Pow => {
-            let (mut base, mut e, mut power) = (x, e, 1i64);
-            while e > 0 {
-                if e & 1 == 1 {
-                    power = power.wrapping_mul(base);
-                }
-                base = base.wrapping_mul(base);
-                e >>= 1;
-            }
-            power
-        }
+        Binary::Pow => crate::eval::operators::wrapping_pow(x, e),
     }
 }
 
