@@ -101,10 +101,6 @@ impl Item {
 
 pub type Shape = Vec<Item>;
 
-pub fn axes_shape(axes: impl IntoIterator<Item = Axis>) -> Shape {
-    axes.into_iter().map(Item::Axis).collect()
-}
-
 /// True when the shape holds no run, so its rank is known.
 pub fn is_fixed(shape: &[Item]) -> bool {
     shape.iter().all(|item| matches!(item, Item::Axis(_)))

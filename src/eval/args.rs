@@ -27,7 +27,7 @@ impl<'a> Interp<'a> {
     /// The result's shape, as the checker proved it.
     pub fn out_shape(&self, b: &Bound) -> Eval<Vec<usize>> {
         let ty = self
-            .fact_of(b)
+            .fact_of_call(b)
             .ok_or_else(|| internal(b.span, "a call whose type the checker did not record"))?;
         self.sizes
             .shape(ty)
@@ -35,17 +35,14 @@ impl<'a> Interp<'a> {
     }
 
     pub fn out_dtype(&self, b: &Bound) -> DType {
-        match self.fact_of(b) {
+        match self.fact_of_call(b) {
             Some(Type::Tensor(t)) => t.dtype,
             _ => DType::F32,
         }
     }
 
+    /// The type the checker proved for a builtin call.
     pub fn fact_of_call(&self, b: &Bound) -> Option<&'a Type> {
-        self.fact_of(b)
-    }
-
-    fn fact_of(&self, b: &Bound) -> Option<&'a Type> {
         self.facts_types().get(&b.id)
     }
 
@@ -100,13 +97,6 @@ impl<'a> Interp<'a> {
             .and_then(|x| self.data_position(x, position, rank))
             .filter(|&axis| axis < rank)
             .ok_or_else(|| internal(b.span, "an axis out of range after checking"))
-    }
-
-    pub fn arg_flag(&self, b: &Bound, i: usize, default: bool) -> bool {
-        match b.get(i).map(|e| &e.kind) {
-            Some(ExprKind::Bool(v)) => *v,
-            _ => default,
-        }
     }
 
     pub fn arg_int(&self, b: &Bound, i: usize, default: i64) -> Eval<i64> {

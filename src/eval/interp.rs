@@ -428,12 +428,16 @@ impl<'a> Interp<'a> {
         }
     }
 
+    /// A fn body sees its own scopes, innermost first, then the globals
+    /// (scope 0) — not the scopes of the code that called it.
     pub fn lookup(&self, name: &str) -> Option<&Value> {
-        let visible = self.scopes[self.fn_base..]
-            .iter()
-            .rev()
-            .chain(self.scopes[..1.min(self.fn_base)].iter());
-        visible.into_iter().find_map(|s| s.get(name))
+        let own = self.scopes[self.fn_base..].iter().rev();
+        let globals = if self.fn_base > 0 {
+            &self.scopes[..1]
+        } else {
+            &[]
+        };
+        own.chain(globals).find_map(|s| s.get(name))
     }
 
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {

@@ -81,19 +81,26 @@ struct Builtin {
     rule: Rule,
 }
 
+/// Every family: its builtins' signatures and rules, and their kernels.
+/// A new family is added here, once.
+type Family = (&'static [Builtin], &'static [(&'static str, Kernel)]);
+
+const FAMILIES: [Family; 11] = [
+    (construct::BUILTINS, construct::KERNELS),
+    (elementwise::BUILTINS, elementwise::KERNELS),
+    (reduce::BUILTINS, reduce::KERNELS),
+    (shape::BUILTINS, shape::KERNELS),
+    (combine::BUILTINS, combine::KERNELS),
+    (grad::BUILTINS, grad::KERNELS),
+    (io::BUILTINS, io::KERNELS),
+    (einsum::BUILTINS, einsum::KERNELS),
+    (einops::BUILTINS, einops::KERNELS),
+    (linalg::BUILTINS, linalg::KERNELS),
+    (nn::BUILTINS, nn::KERNELS),
+];
+
 fn registry() -> impl Iterator<Item = &'static Builtin> {
-    construct::BUILTINS
-        .iter()
-        .chain(elementwise::BUILTINS)
-        .chain(reduce::BUILTINS)
-        .chain(shape::BUILTINS)
-        .chain(combine::BUILTINS)
-        .chain(grad::BUILTINS)
-        .chain(io::BUILTINS)
-        .chain(einsum::BUILTINS)
-        .chain(einops::BUILTINS)
-        .chain(linalg::BUILTINS)
-        .chain(nn::BUILTINS)
+    FAMILIES.iter().flat_map(|(builtins, _)| builtins.iter())
 }
 
 fn find(name: &str) -> Option<&'static Builtin> {
@@ -113,19 +120,9 @@ pub fn kernel(name: &str) -> Option<Kernel> {
     static BY_NAME: OnceLock<HashMap<&'static str, Kernel>> = OnceLock::new();
     BY_NAME
         .get_or_init(|| {
-            construct::KERNELS
+            FAMILIES
                 .iter()
-                .chain(elementwise::KERNELS)
-                .chain(reduce::KERNELS)
-                .chain(shape::KERNELS)
-                .chain(combine::KERNELS)
-                .chain(einsum::KERNELS)
-                .chain(einops::KERNELS)
-                .chain(linalg::KERNELS)
-                .chain(nn::KERNELS)
-                .chain(grad::KERNELS)
-                .chain(io::KERNELS)
-                .copied()
+                .flat_map(|(_, kernels)| kernels.iter().copied())
                 .collect()
         })
         .get(name)
