@@ -46,14 +46,16 @@ impl<'a> Interp<'a> {
         self.facts_types().get(&b.id)
     }
 
-    /// The axis an axis argument resolved to.
-    pub fn arg_axis(&self, b: &Bound, i: usize) -> Eval<usize> {
+    /// The position in its tensor's checked type that axis argument `i`
+    /// resolved to; kernels want `data_axis`, which maps it past runs.
+    fn arg_axis(&self, b: &Bound, i: usize) -> Eval<usize> {
         let e = b.get(i).ok_or_else(|| internal(b.span, "a missing axis"))?;
         self.resolved_axis(e)
             .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))
     }
 
-    /// The axes of a reduction: one, a list, or every axis when absent.
+    /// The data axes of tensor argument 0 that a reduction's axis argument
+    /// names: one, a list, or every axis when absent.
     pub fn arg_axes(&self, b: &Bound, i: usize, rank: usize) -> Eval<Vec<usize>> {
         let Some(e) = b.get(i) else {
             return Ok((0..rank).collect());
@@ -65,8 +67,10 @@ impl<'a> Interp<'a> {
         exprs
             .into_iter()
             .map(|e| {
-                self.resolved_axis(e)
-                    .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))
+                let position = self
+                    .resolved_axis(e)
+                    .ok_or_else(|| internal(e.span, "an axis the checker did not resolve"))?;
+                self.data_axis_at(b, 0, position, rank)
             })
             .collect()
     }

@@ -303,12 +303,6 @@ fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
     let x = ev.arg_tensor(b, 0)?;
     let rank = x.shape().len();
     let mut axes = ev.arg_axes(b, 1, rank)?;
-    if b.get(1).is_some() {
-        axes = axes
-            .into_iter()
-            .map(|item| ev.data_axis_at(b, 0, item, rank))
-            .collect::<Eval<_>>()?;
-    }
     axes.sort_unstable();
     axes.dedup();
     let groups = Groups {
@@ -475,8 +469,7 @@ fn extreme<T: PartialOrd + Copy>(g: ArrayView1<T>, greatest: bool) -> Option<(us
 /// axis but one. Computed in f64 and rounded once to the proved type.
 fn along_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
-    let item = ev.arg_axis(b, 1)?;
-    let axis = ev.data_axis_at(b, 0, item, x.shape().len())?;
+    let axis = ev.data_axis(b, 1, 0, x.shape().len())?;
     let eps = ev.arg_number(b, 2, 1e-5)?;
     let mut y = floats(&x).into_owned();
     match b.name {
