@@ -36,7 +36,7 @@ impl<'a> Interp<'a> {
 
     pub fn out_dtype(&self, b: &Bound) -> DType {
         match self.fact_of_call(b) {
-            Some(Type::Tensor(t)) => t.dtype,
+            Some(Type::Tensor(t)) => self.dtypes.map(t.dtype),
             _ => DType::F32,
         }
     }

@@ -46,6 +46,16 @@ impl<'a> Interp<'a> {
             .map(|a| self.expr(a.value))
             .collect::<Eval<Vec<Value>>>()?;
         let values: Vec<Value> = order.iter().map(|&i| written[i].clone()).collect();
+        self.invoke(def, sig, values)
+    }
+
+    /// Runs a fn body with its parameters bound to `values`, in order.
+    pub(super) fn invoke(
+        &mut self,
+        def: &'a crate::syntax::ast::FnDef,
+        sig: Rc<FnSig>,
+        values: Vec<Value>,
+    ) -> Eval<Value> {
         let frame = bind_frame(&sig, &values);
         let saved_base = self.fn_base;
         self.sizes.frames.push(frame);

@@ -66,6 +66,10 @@ pub struct Interp<'a> {
     /// The signatures of the fn calls in progress, innermost last.
     pub(super) calls: Vec<Rc<FnSig>>,
     pub(crate) rng: Rng,
+    /// The tape of a grad-family call in progress (`autodiff`).
+    pub(crate) trace: Option<Box<super::autodiff::Trace<'a>>>,
+    /// How element types are chosen (`gradcheck` and gradients vary it).
+    pub(crate) dtypes: super::autodiff::DTypes,
     pub(crate) out: &'a mut dyn Write,
     pub(crate) options: &'a RunOptions,
 }
@@ -99,6 +103,8 @@ impl<'a> Interp<'a> {
             profile: Default::default(),
             flops: 0.0,
             rng: Rng::new(options.seed),
+            trace: None,
+            dtypes: Default::default(),
             out,
             options,
         }
@@ -161,6 +167,11 @@ impl<'a> Interp<'a> {
     }
 
     pub(super) fn stmt(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
+        if self.begin_statement() {
+            let result = self.stmt_kind(stmt);
+            self.end_statement();
+            return result;
+        }
         if !self.options.profile {
             return self.stmt_kind(stmt);
         }
@@ -418,9 +429,12 @@ impl<'a> Interp<'a> {
         // Take the binding's own handle out first, so the write copies the
         // data only when another binding still shares it.
         self.assign(target, Value::Nothing);
-        let updated = super::operators::assign_region(self, current, items, &value, span);
+        let updated = super::operators::assign_region(self, current.clone(), items, &value, span);
         match updated {
             Ok(t) => {
+                if self.trace.is_some() {
+                    self.record_assign(items, span, (&current, &value), &t);
+                }
                 self.assign(target, scalar(t));
                 Ok(())
             }
@@ -441,6 +455,13 @@ impl<'a> Interp<'a> {
     }
 
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
+        if self.trace.is_some() {
+            return self.traced_expr(e);
+        }
+        self.expr_kind(e)
+    }
+
+    pub(super) fn expr_kind(&mut self, e: &'a Expr) -> Eval<Value> {
         match &e.kind {
             ExprKind::Int(Some(v)) => Ok(self.integer_literal(e, *v)),
             ExprKind::Float(v) => Ok(self.literal(e, *v)),
@@ -475,38 +496,21 @@ impl<'a> Interp<'a> {
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.tensor(lhs)?, self.tensor(rhs)?);
                 self.check_memory(e)?;
-                let out = self.fact(e).cloned().unwrap_or(Type::Unknown);
+                let out = match self.fact(e) {
+                    Some(Type::Tensor(t)) => Type::Tensor(crate::check::types::Tensor {
+                        dtype: self.dtypes.map(t.dtype),
+                        ..t.clone()
+                    }),
+                    _ => Type::Unknown,
+                };
                 let result = super::operators::binary(*op, &l, &r, &out, e.span)?;
                 self.flops += super::operators::flops(*op, &l, &result);
                 Ok(scalar(result))
             }
-            ExprKind::Call { callee, args } => {
-                let refs: Vec<crate::ops::ArgRef> = args
-                    .iter()
-                    .map(|a| crate::ops::ArgRef {
-                        name: a.name.as_ref().map(|n| n.name.as_str()),
-                        value: &a.value,
-                        span: a.span,
-                    })
-                    .collect();
-                self.call(&callee.name, refs, e)
-            }
-            ExprKind::Method {
-                receiver,
-                name,
-                args,
-            } => {
-                let mut refs = vec![crate::ops::ArgRef {
-                    name: None,
-                    value: receiver,
-                    span: receiver.span,
-                }];
-                refs.extend(args.iter().map(|a| crate::ops::ArgRef {
-                    name: a.name.as_ref().map(|n| n.name.as_str()),
-                    value: &a.value,
-                    span: a.span,
-                }));
-                self.call(&name.name, refs, e)
+            ExprKind::Call { .. } | ExprKind::Method { .. } => {
+                let (name, refs) =
+                    call_args(e).ok_or_else(|| internal(e.span, "a call without a callee"))?;
+                self.call(name, refs, e)
             }
             ExprKind::Field { receiver, name } => {
                 let t = self.tensor(receiver)?;
@@ -530,6 +534,7 @@ impl<'a> Interp<'a> {
             Some(Type::Tensor(t)) => t.dtype,
             _ => DType::F64,
         };
+        let dtype = self.dtypes.map(dtype);
         scalar(Tensor::scalar_f64(dtype, v))
     }
 
@@ -550,7 +555,7 @@ impl<'a> Interp<'a> {
             .map(|i| self.tensor(i))
             .collect::<Eval<Vec<_>>>()?;
         let dtype = match self.fact(e) {
-            Some(Type::Tensor(t)) => t.dtype,
+            Some(Type::Tensor(t)) => self.dtypes.map(t.dtype),
             _ => DType::F32,
         };
         super::operators::stack_items(&values, dtype, e.span).map(scalar)
@@ -595,6 +600,38 @@ impl<'a> Interp<'a> {
             .and_then(|sig| sig.generics.iter().find(|(n, _)| n.as_ref() == name))
             .map(|(n, g)| (n.clone(), *g))
     }
+}
+
+/// A call's builtin or fn name and its arguments as written (a method's
+/// receiver first).
+pub fn call_args(e: &Expr) -> Option<(&str, Vec<crate::ops::ArgRef<'_>>)> {
+    match &e.kind {
+        ExprKind::Call { callee, args } => Some((callee.name.as_str(), written(args))),
+        ExprKind::Method {
+            receiver,
+            name,
+            args,
+        } => {
+            let mut refs = vec![crate::ops::ArgRef {
+                name: None,
+                value: receiver,
+                span: receiver.span,
+            }];
+            refs.extend(written(args));
+            Some((name.name.as_str(), refs))
+        }
+        _ => None,
+    }
+}
+
+fn written(args: &[crate::syntax::ast::Arg]) -> Vec<crate::ops::ArgRef<'_>> {
+    args.iter()
+        .map(|a| crate::ops::ArgRef {
+            name: a.name.as_ref().map(|n| n.name.as_str()),
+            value: &a.value,
+            span: a.span,
+        })
+        .collect()
 }
 
 pub fn scalar(t: Tensor) -> Value {

@@ -3,6 +3,7 @@
 //! shape the checker proved.
 
 pub mod args;
+pub(crate) mod autodiff;
 mod call;
 mod data;
 pub mod format;

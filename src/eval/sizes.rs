@@ -7,7 +7,7 @@ use crate::check::size::{AtomId, Size};
 use crate::check::types::{Item, RunId, Type};
 
 /// What one fn call bound: its generics (and run products) and its runs.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Frame {
     pub atoms: FxHashMap<AtomId, i64>,
     pub runs: FxHashMap<RunId, Vec<usize>>,

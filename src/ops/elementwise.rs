@@ -332,7 +332,7 @@ fn gelu(x: f64) -> f64 {
     0.5 * x * erfc(-x / std::f64::consts::SQRT_2)
 }
 
-fn erf(x: f64) -> f64 {
+pub(crate) fn erf(x: f64) -> f64 {
     let a = x.abs();
     let value = if a < 1.0 {
         erf_series(a)

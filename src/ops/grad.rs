@@ -122,4 +122,8 @@ fn grad(cx: &mut Checker, b: &Bound) -> Type {
     }
 }
 
-pub(super) static KERNELS: &[(&str, super::Kernel)] = &[];
+pub(super) static KERNELS: &[(&str, super::Kernel)] = &[
+    ("grad", crate::eval::autodiff::grad_kernel),
+    ("value_and_grad", crate::eval::autodiff::grad_kernel),
+    ("gradcheck", crate::eval::autodiff::gradcheck_kernel),
+];

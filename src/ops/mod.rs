@@ -16,6 +16,8 @@ mod reduce;
 mod shape;
 
 pub(crate) use args::bool_operand;
+pub(crate) use einsum::einsum_values;
+pub(crate) use elementwise::erf;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;

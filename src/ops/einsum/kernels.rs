@@ -19,22 +19,41 @@ use crate::syntax::ast::ExprKind;
 pub(crate) static KERNELS: &[(&str, crate::ops::Kernel)] = &[("einsum", einsum_kernel)];
 
 fn einsum_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
-    let spec = b
-        .get(0)
-        .and_then(|e| match &e.kind {
-            ExprKind::Str(text) => parse_einsum(text).ok(),
-            _ => None,
-        })
-        .ok_or_else(|| internal(b.span, "an einsum spec the checker did not accept"))?;
+    let text = match b.get(0).map(|e| &e.kind) {
+        Some(ExprKind::Str(text)) => text.as_str(),
+        _ => return Err(internal(b.span, "an einsum spec that is not a literal")),
+    };
     let dtype = ev.out_dtype(b);
     let mut operands = Vec::with_capacity(b.rest(1).len());
     for arg in b.rest(1) {
-        operands.push(ev.tensor(arg.value)?.cast(dtype));
+        operands.push(ev.tensor(arg.value)?);
     }
+    let (result, flops) =
+        einsum_counted(text, &operands, dtype).map_err(|what| internal(b.span, what))?;
+    ev.add_flops(flops);
+    Ok(Value::Tensor(result))
+}
+
+/// einsum on tensors, computed in `dtype` (autodiff's rules call it with
+/// the specs of gradients).
+pub(crate) fn einsum_values(
+    text: &str,
+    operands: &[rt::Tensor],
+    dtype: DType,
+) -> Result<rt::Tensor, &'static str> {
+    einsum_counted(text, operands, dtype).map(|(result, _)| result)
+}
+
+/// The result, and the FLOPs of its pairwise products.
+fn einsum_counted(
+    text: &str,
+    operands: &[rt::Tensor],
+    dtype: DType,
+) -> Result<(rt::Tensor, f64), &'static str> {
+    let spec = parse_einsum(text).map_err(|_| "an einsum spec the checker did not accept")?;
+    let operands: Vec<rt::Tensor> = operands.iter().map(|t| t.cast(dtype)).collect();
     let shapes: Vec<&[usize]> = operands.iter().map(rt::Tensor::shape).collect();
-    let plan = Plan::new(&spec, &shapes)
-        .ok_or_else(|| internal(b.span, "an einsum spec that does not fit its operands"))?;
-    let failed = |what: &str| internal(b.span, what);
+    let plan = Plan::new(&spec, &shapes).ok_or("an einsum spec that does not fit its operands")?;
     macro_rules! arrays {
         ($variant:ident, $convert:expr) => {
             operands
@@ -44,28 +63,27 @@ fn einsum_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
                     _ => None,
                 })
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| failed("an einsum operand of another element type"))?
+                .ok_or("an einsum operand of another element type")?
         };
     }
     let (result, flops) = match dtype {
         DType::F32 => {
-            let (product, flops) = plan.run(arrays!(F32, Array::clone)).map_err(failed)?;
+            let (product, flops) = plan.run(arrays!(F32, Array::clone))?;
             (rt::Tensor::F32(product), flops)
         }
         DType::F64 => {
-            let (product, flops) = plan.run(arrays!(F64, Array::clone)).map_err(failed)?;
+            let (product, flops) = plan.run(arrays!(F64, Array::clone))?;
             (rt::Tensor::F64(product), flops)
         }
         // Integer sums wrap, as NumPy's do.
         DType::I64 => {
             let wrapping = |a: &Array<i64>| a.mapv(Wrapping).into_shared();
-            let (product, flops) = plan.run(arrays!(I64, wrapping)).map_err(failed)?;
+            let (product, flops) = plan.run(arrays!(I64, wrapping))?;
             (rt::Tensor::I64(product.mapv(|w| w.0).into_shared()), flops)
         }
-        DType::Bool => return Err(failed("einsum on bool")),
+        DType::Bool => return Err("einsum on bool"),
     };
-    ev.add_flops(flops);
-    Ok(Value::Tensor(standard(result)))
+    Ok((standard(result), flops))
 }
 
 /// An axis label at run time: a spec label, by its index among the

@@ -9,6 +9,7 @@
 mod kernels;
 mod pattern;
 
+pub(crate) use kernels::einsum_values;
 pub(super) use kernels::KERNELS;
 pub(super) use pattern::{dim_axis, not_literal, PatternText};
 
