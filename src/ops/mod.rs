@@ -11,7 +11,7 @@ mod elementwise;
 mod grad;
 mod io;
 pub(crate) mod linalg;
-mod nn;
+pub(crate) mod nn;
 mod reduce;
 mod shape;
 

@@ -16,6 +16,7 @@
 
 mod check;
 mod contract;
+mod conv;
 mod gather;
 mod reduce;
 mod rules;

@@ -69,7 +69,27 @@ const CONSTANT: &[&str] = &[
 ];
 
 impl<'a> Interp<'a> {
+    /// The gradients of a node's inputs, read in the fn call it ran in
+    /// (static settings may name its generics).
     pub(super) fn vjp(
+        &mut self,
+        node: &Node<'a>,
+        g: &[Option<ArrayD<f64>>],
+        wants: &dyn Fn(&Tensor) -> bool,
+    ) -> Eval<Grads> {
+        if let Some((frame, sig)) = &node.context {
+            self.sizes.frames.push(frame.clone());
+            self.calls.push(sig.clone());
+        }
+        let grads = self.node_vjp(node, g, wants);
+        if node.context.is_some() {
+            self.sizes.frames.pop();
+            self.calls.pop();
+        }
+        grads
+    }
+
+    fn node_vjp(
         &mut self,
         node: &Node<'a>,
         g: &[Option<ArrayD<f64>>],
@@ -154,6 +174,10 @@ impl<'a> Interp<'a> {
             "matmul" | "dot" | "outer" | "trace" | "linear" | "einsum" => {
                 self.contraction(name, &b, node, g0()?, wants)
             }
+            "conv1d" => self.convolution(&b, node, g0()?, (1, false), wants),
+            "conv2d" => self.convolution(&b, node, g0()?, (2, false), wants),
+            "conv_transpose2d" => self.convolution(&b, node, g0()?, (2, true), wants),
+            "max_pool2d" | "avg_pool2d" => self.pooling(&b, node, g0()?, name == "max_pool2d"),
             _ => Err(no_rule(e.span, name)),
         }
     }

@@ -52,17 +52,17 @@ fn linear_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
 
 /// A convolution's settings for the two spatial axes (a 1-D convolution
 /// runs as a 2-D one over a height of 1).
-struct Conv {
-    stride: [usize; 2],
-    padding: [usize; 2],
-    output_padding: [usize; 2],
-    dilation: [usize; 2],
-    groups: usize,
+pub(crate) struct Conv {
+    pub(crate) stride: [usize; 2],
+    pub(crate) padding: [usize; 2],
+    pub(crate) output_padding: [usize; 2],
+    pub(crate) dilation: [usize; 2],
+    pub(crate) groups: usize,
 }
 
 /// A static per-axis setting as the checker validated it: one integer for
 /// every axis, or a list of one each.
-fn setting(
+pub(crate) fn setting(
     ev: &Interp,
     b: &Bound,
     i: usize,
@@ -85,7 +85,7 @@ fn setting(
         .collect()
 }
 
-fn conv_settings(
+pub(crate) fn conv_settings(
     ev: &Interp,
     b: &Bound,
     spatial: usize,

@@ -10,6 +10,7 @@ mod channels;
 mod kernels;
 
 pub(super) use kernels::KERNELS;
+pub(crate) use kernels::{conv_settings, setting};
 
 use super::args::{name_mismatch, operand, tensor_args};
 use super::construct::size_axis;
