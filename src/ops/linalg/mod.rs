@@ -6,7 +6,11 @@
 //! eigh's eigenpair index) is anonymous. Bool is refused and integers give
 //! f32 (spec 10.4), so every result is a float.
 
+mod decompose;
+mod gemm;
 mod kernels;
+mod solve;
+mod stack;
 
 pub(crate) use kernels::matmul_tensors;
 pub(super) use kernels::{
