@@ -13,7 +13,8 @@
 use faer::{Mat, MatRef, Side};
 
 use super::stack::{
-    all_finite, factor_parts, finite_input, float, result_dtype, Factor, Failure, Float, Tails,
+    all_finite, factor_parts, finite_input, float, result_dtype, square, Factor, Failure, Float,
+    Tails,
 };
 use crate::error::Diagnostic;
 use crate::eval::interp::Interp;
@@ -91,7 +92,7 @@ fn svd_one<T: Float>(a: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
 
 fn eigh_one<T: Float>(a: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
     finite_input(a)?;
-    let n = a.nrows();
+    let n = square(a)?;
     if n == 0 {
         return Ok(vec![Mat::zeros(0, 1), Mat::zeros(0, 0)]);
     }

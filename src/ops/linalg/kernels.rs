@@ -321,8 +321,9 @@ fn diag_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnost
     numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
 }
 
-/// `l @ r` on tensors, computed in `dtype` (the operator's entry point).
-pub(crate) fn matmul_tensors(
+/// `l @ r` on tensors, computed in `dtype`: the operator's entry point,
+/// public for the GEMM benchmark (`benches/gemm.rs`).
+pub fn matmul_tensors(
     l: &value::Tensor,
     r: &value::Tensor,
     dtype: DType,

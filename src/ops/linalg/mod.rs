@@ -12,7 +12,7 @@ mod kernels;
 mod solve;
 mod stack;
 
-pub(crate) use kernels::matmul_tensors;
+pub use kernels::matmul_tensors;
 pub(super) use kernels::{
     allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem, KERNELS,
 };

@@ -13,8 +13,8 @@ use ndarray::{Axis as NdAxis, IxDyn};
 
 use super::kernels::arg_array;
 use super::stack::{
-    all_finite, each, factor_parts, failure, finite_input, float, result_dtype, stacked, Factor,
-    Failure, Float, Stack, Tails,
+    all_finite, each, factor_parts, failure, finite_input, float, result_dtype, square, stacked,
+    Factor, Failure, Float, Stack, Tails,
 };
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, Interp};
@@ -92,6 +92,7 @@ pub(super) fn solve_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Val
 /// The LU factors of a finite square matrix with no zero pivot.
 fn lu<T: Float>(a: MatRef<'_, T>) -> Result<PartialPivLu<T>, Failure> {
     finite_input(a)?;
+    square(a)?;
     let lu = a.partial_piv_lu();
     let u = lu.U();
     if (0..u.nrows()).any(|i| u[(i, i)] == T::zero()) {
@@ -111,7 +112,7 @@ fn nonsingular<T: Float>(x: Mat<T>) -> Result<Vec<Mat<T>>, Failure> {
 }
 
 fn inv_one<T: Float>(a: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
-    if a.nrows() == 0 {
+    if square(a)? == 0 {
         return Ok(vec![Mat::zeros(0, 0)]);
     }
     nonsingular(lu(a)?.inverse())
@@ -119,7 +120,7 @@ fn inv_one<T: Float>(a: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
 
 fn solve_one<T: Float>(a: MatRef<'_, T>, rhs: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
     finite_input(rhs)?;
-    if a.nrows() == 0 {
+    if square(a)? == 0 {
         return Ok(vec![Mat::zeros(0, rhs.ncols())]);
     }
     nonsingular(lu(a)?.solve(rhs))
@@ -128,7 +129,7 @@ fn solve_one<T: Float>(a: MatRef<'_, T>, rhs: MatRef<'_, T>) -> Result<Vec<Mat<T
 /// The empty product is 1, as NumPy's `det` of a 0 × 0 matrix.
 fn det_one<T: Float>(a: MatRef<'_, T>) -> Result<Vec<Mat<T>>, Failure> {
     finite_input(a)?;
-    let det = if a.nrows() == 0 {
+    let det = if square(a)? == 0 {
         T::one()
     } else {
         a.determinant()

@@ -75,7 +75,8 @@ pub(super) enum Failure {
     NoConvergence,
     /// A finite matrix whose result overflows the element type.
     Overflow,
-    /// A batch index past the batch (a bug in tsr).
+    /// A batch index past the batch, or a matrix that is not square where
+    /// the checker proved it is (a bug in tsr).
     Internal,
 }
 
@@ -88,6 +89,16 @@ pub(super) fn finite_input<T: Float>(m: MatRef<'_, T>) -> Result<(), Failure> {
     }
 }
 
+/// `Err(Internal)` unless `m` is square: the checker proved it, and faer
+/// would panic on anything else.
+pub(super) fn square<T>(m: MatRef<'_, T>) -> Result<usize, Failure> {
+    if m.nrows() == m.ncols() {
+        Ok(m.nrows())
+    } else {
+        Err(Failure::Internal)
+    }
+}
+
 pub(super) fn all_finite<T: Float>(m: MatRef<'_, T>) -> bool {
     (0..m.ncols()).all(|j| (0..m.nrows()).all(|i| m[(i, j)].finite()))
 }
@@ -95,7 +106,7 @@ pub(super) fn all_finite<T: Float>(m: MatRef<'_, T>) -> bool {
 /// The diagnostic for matrix `index` of a batch of `count`.
 pub(super) fn failure(b: &Bound, failure: Failure, index: usize, count: usize) -> Diagnostic {
     if let Failure::Internal = failure {
-        return internal(b.span, "a matrix index past its batch");
+        return internal(b.span, "a matrix of another shape than the checker proved");
     }
     let which = if count > 1 {
         format!("matrix {index} of the batch")
