@@ -4,7 +4,9 @@
 //! [`matmul_arrays`].
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array3, ArrayView3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar, ShapeError};
+use ndarray::{
+    Array2, Array3, ArrayView2, ArrayView3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar, ShapeError,
+};
 use std::num::Wrapping;
 
 use crate::check::types::DType;
@@ -266,6 +268,16 @@ pub(crate) fn matmul_arrays<T: Elem>(
     out.into_shape_with_order(IxDyn(&shape))
         .map(|o| o.into_shared())
         .map_err(|_| internal(span, "matmul result shape"))
+}
+
+/// One matrix product `a @ b` through [`Elem::product_stack`] (the
+/// convolutions' im2col products).
+pub(crate) fn matrix_product<T: Elem>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+) -> Result<Array2<T>, ShapeError> {
+    let out = T::product_stack(a.insert_axis(NdAxis(0)), b.insert_axis(NdAxis(0)))?;
+    Ok(out.index_axis_move(NdAxis(0), 0))
 }
 
 fn outer_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {

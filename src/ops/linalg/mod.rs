@@ -14,7 +14,7 @@ mod stack;
 
 pub use kernels::matmul_tensors;
 pub(super) use kernels::{
-    allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem, KERNELS,
+    allocatable, arg_array, matmul_arrays, matmul_flops, matrix_product, numeric, Elem, KERNELS,
 };
 
 use super::args::{name_mismatch, operand, tensor_args};
