@@ -10,7 +10,7 @@ mod einsum;
 mod elementwise;
 mod grad;
 mod io;
-pub(crate) mod linalg;
+pub mod linalg;
 pub(crate) mod nn;
 mod reduce;
 mod shape;

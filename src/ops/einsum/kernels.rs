@@ -12,6 +12,7 @@ use crate::error::Diagnostic;
 use crate::eval::interp::internal;
 use crate::eval::value::{self as rt, Array, Value};
 use crate::eval::Interp;
+use crate::ops::linalg::Elem;
 use crate::ops::shape::standard;
 use crate::ops::Bound;
 use crate::syntax::ast::ExprKind;
@@ -188,7 +189,7 @@ impl Plan {
     /// Contracts the operands left to right, pairwise, each pair as one
     /// batched matrix product.
     /// The result, and the FLOPs of its pairwise products.
-    fn run<T: LinalgScalar>(&self, arrays: Vec<Array<T>>) -> Result<(Array<T>, f64), &'static str> {
+    fn run<T: Elem>(&self, arrays: Vec<Array<T>>) -> Result<(Array<T>, f64), &'static str> {
         let mut terms = arrays.into_iter().zip(&self.inputs).map(|(array, labels)| {
             diagonals(Term {
                 array,
@@ -267,7 +268,7 @@ fn sum_unless<T: LinalgScalar>(mut term: Term<T>, keep: impl Fn(AxisLabel) -> bo
 /// not `later` needed; their other labels follow: shared, then `a`'s
 /// own, then `b`'s own.
 /// Also returns the product's FLOPs (a multiply and an add per term).
-fn contract<T: LinalgScalar>(
+fn contract<T: Elem>(
     a: Term<T>,
     b: Term<T>,
     later: &[AxisLabel],
@@ -348,13 +349,7 @@ fn contract<T: LinalgScalar>(
     }
     let lhs = matrices(&a, &batch, &batch_shape, [&a_own, &summed], (count, m, k))?;
     let rhs = matrices(&b, &batch, &batch_shape, [&summed, &b_own], (count, k, n))?;
-    let mut out = Array3::<T>::zeros((count, m, n));
-    for i in 0..count {
-        let product = lhs
-            .index_axis(NdAxis(0), i)
-            .dot(&rhs.index_axis(NdAxis(0), i));
-        out.index_axis_mut(NdAxis(0), i).assign(&product);
-    }
+    let out = T::product_stack(lhs.view(), rhs.view()).map_err(|_| too_large)?;
     let mut shape = batch_shape;
     shape.extend(a_sizes);
     shape.extend(b_sizes);

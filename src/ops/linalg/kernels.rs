@@ -3,7 +3,10 @@
 //! ([`Elem`], [`numeric!`]), [`arg_array`], [`allocatable`] and
 //! [`matmul_arrays`].
 
-use ndarray::{Array3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{
+    Array2, Array3, ArrayView2, ArrayView3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar, ShapeError,
+};
 use std::num::Wrapping;
 
 use crate::check::types::DType;
@@ -13,7 +16,9 @@ use crate::eval::value::{self, Array, Value};
 use crate::ops::Bound;
 use crate::source::Span;
 
-// Kernels. inv det solve svd eigh qr wait for a linear-algebra library.
+use super::decompose::{eigh_kernel, qr_kernel, svd_kernel};
+use super::gemm::product_stack;
+use super::solve::{det_kernel, inv_kernel, solve_kernel};
 
 #[rustfmt::skip]
 pub(crate) static KERNELS: &[(&str, crate::ops::Kernel)] = &[
@@ -22,6 +27,12 @@ pub(crate) static KERNELS: &[(&str, crate::ops::Kernel)] = &[
     ("outer", outer_kernel),
     ("trace", trace_kernel),
     ("diag", diag_kernel),
+    ("inv", inv_kernel),
+    ("det", det_kernel),
+    ("solve", solve_kernel),
+    ("svd", svd_kernel),
+    ("eigh", eigh_kernel),
+    ("qr", qr_kernel),
 ];
 
 /// Element types the numeric kernels compute in: floats natively, i64
@@ -34,6 +45,38 @@ pub(crate) trait Elem: LinalgScalar + PartialOrd {
     /// `n` in this element type (avg_pool2d's divisor).
     fn count(n: usize) -> Self;
     fn is_nan(self) -> bool;
+    /// `lhs[i] @ rhs[i]` for each matrix of two stacks: every matrix
+    /// product of the evaluator (`@`, matmul, linear, einsum, the
+    /// convolutions) comes here.
+    fn product_stack(
+        lhs: ArrayView3<'_, Self>,
+        rhs: ArrayView3<'_, Self>,
+    ) -> Result<Array3<Self>, ShapeError>;
+}
+
+/// Products of floats go through faer's GEMM.
+fn float_product_stack<T>(
+    lhs: ArrayView3<'_, T>,
+    rhs: ArrayView3<'_, T>,
+) -> Result<Array3<T>, ShapeError>
+where
+    T: faer::traits::RealField + Copy + Send + Sync,
+{
+    let dims = (lhs.dim().0, lhs.dim().1, rhs.dim().2);
+    let mut out = vec![T::zero(); result_len(dims)?];
+    product_stack(lhs, rhs, &mut out);
+    Array3::from_shape_vec(dims, out)
+}
+
+/// The element count of a `(count, m, n)` result, refused when it
+/// overflows (ndarray's error, which callers report as an internal one:
+/// the memory limit refuses such results first).
+fn result_len((count, m, n): (usize, usize, usize)) -> Result<usize, ShapeError> {
+    count
+        .checked_mul(m)
+        .and_then(|p| p.checked_mul(n))
+        .filter(|&len| isize::try_from(len).is_ok())
+        .ok_or_else(|| ShapeError::from_kind(ndarray::ErrorKind::Overflow))
 }
 
 impl Elem for f32 {
@@ -51,6 +94,12 @@ impl Elem for f32 {
     }
     fn is_nan(self) -> bool {
         f32::is_nan(self)
+    }
+    fn product_stack(
+        lhs: ArrayView3<'_, f32>,
+        rhs: ArrayView3<'_, f32>,
+    ) -> Result<Array3<f32>, ShapeError> {
+        float_product_stack(lhs, rhs)
     }
 }
 
@@ -70,6 +119,12 @@ impl Elem for f64 {
     fn is_nan(self) -> bool {
         f64::is_nan(self)
     }
+    fn product_stack(
+        lhs: ArrayView3<'_, f64>,
+        rhs: ArrayView3<'_, f64>,
+    ) -> Result<Array3<f64>, ShapeError> {
+        float_product_stack(lhs, rhs)
+    }
 }
 
 impl Elem for Wrapping<i64> {
@@ -87,6 +142,23 @@ impl Elem for Wrapping<i64> {
     }
     fn is_nan(self) -> bool {
         false
+    }
+    /// faer has no integer GEMM: ndarray's, one product at a time.
+    fn product_stack(
+        lhs: ArrayView3<'_, Wrapping<i64>>,
+        rhs: ArrayView3<'_, Wrapping<i64>>,
+    ) -> Result<Array3<Wrapping<i64>>, ShapeError> {
+        let dims = (lhs.dim().0, lhs.dim().1, rhs.dim().2);
+        result_len(dims)?;
+        let mut out = Array3::zeros(dims);
+        for ((mut o, x), y) in out
+            .outer_iter_mut()
+            .zip(lhs.outer_iter())
+            .zip(rhs.outer_iter())
+        {
+            general_mat_mul(Wrapping(1), &x, &y, Wrapping(0), &mut o);
+        }
+        Ok(out)
     }
 }
 
@@ -145,7 +217,7 @@ pub(crate) fn matmul_flops(results: usize, lhs: &[usize]) -> f64 {
 
 /// numpy.matmul: a 1-D operand is promoted to a matrix and its promoted
 /// axis removed from the result; batch axes broadcast. The products are
-/// ndarray's `dot` on 2-D views.
+/// [`Elem::product_stack`]'s.
 pub(crate) fn matmul_arrays<T: Elem>(
     a: &Array<T>,
     b: &Array<T>,
@@ -184,14 +256,8 @@ pub(crate) fn matmul_arrays<T: Elem>(
     // Copies only what broadcasting repeated or a layout that is not contiguous.
     let av = av.to_shape((count, m, k)).map_err(|_| failed())?;
     let bv = bv.to_shape((count, k, n)).map_err(|_| failed())?;
-    let mut out = Array3::<T>::zeros((count, m, n));
-    for ((mut o, x), y) in out
-        .outer_iter_mut()
-        .zip(av.outer_iter())
-        .zip(bv.outer_iter())
-    {
-        o.assign(&x.dot(&y));
-    }
+    let out = T::product_stack(av.view(), bv.view())
+        .map_err(|_| runtime_error(span, "the result of this matmul is too large"))?;
     let mut shape = batch;
     if a.ndim() > 1 {
         shape.push(m);
@@ -202,6 +268,16 @@ pub(crate) fn matmul_arrays<T: Elem>(
     out.into_shape_with_order(IxDyn(&shape))
         .map(|o| o.into_shared())
         .map_err(|_| internal(span, "matmul result shape"))
+}
+
+/// One matrix product `a @ b` through [`Elem::product_stack`] (the
+/// convolutions' im2col products).
+pub(crate) fn matrix_product<T: Elem>(
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+) -> Result<Array2<T>, ShapeError> {
+    let out = T::product_stack(a.insert_axis(NdAxis(0)), b.insert_axis(NdAxis(0)))?;
+    Ok(out.index_axis_move(NdAxis(0), 0))
 }
 
 fn outer_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
@@ -257,8 +333,9 @@ fn diag_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnost
     numeric!(ev.out_dtype(b), b.span, run(ev, b)).map(Value::Tensor)
 }
 
-/// `l @ r` on tensors, computed in `dtype` (the operator's entry point).
-pub(crate) fn matmul_tensors(
+/// `l @ r` on tensors, computed in `dtype`: the operator's entry point,
+/// public for the GEMM benchmark (`benches/gemm.rs`).
+pub fn matmul_tensors(
     l: &value::Tensor,
     r: &value::Tensor,
     dtype: DType,

@@ -6,11 +6,15 @@
 //! eigh's eigenpair index) is anonymous. Bool is refused and integers give
 //! f32 (spec 10.4), so every result is a float.
 
+mod decompose;
+mod gemm;
 mod kernels;
+mod solve;
+mod stack;
 
-pub(crate) use kernels::matmul_tensors;
+pub use kernels::matmul_tensors;
 pub(super) use kernels::{
-    allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem, KERNELS,
+    allocatable, arg_array, matmul_arrays, matmul_flops, matrix_product, numeric, Elem, KERNELS,
 };
 
 use super::args::{name_mismatch, operand, tensor_args};

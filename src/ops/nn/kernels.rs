@@ -10,7 +10,9 @@ use super::last_slot;
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Interp};
 use crate::eval::value::{Array, Tensor as Data, Value};
-use crate::ops::linalg::{allocatable, arg_array, matmul_arrays, matmul_flops, numeric, Elem};
+use crate::ops::linalg::{
+    allocatable, arg_array, matmul_arrays, matmul_flops, matrix_product, numeric, Elem,
+};
 use crate::ops::Bound;
 use crate::source::Span;
 use crate::syntax::ast::ExprKind;
@@ -310,7 +312,7 @@ fn conv_forward<T: Elem>(
             .map_err(failed)?;
         let filters = w.slice_each_axis(cut([(gi * og..(gi + 1) * og).into(), ALL, ALL, ALL]));
         let filters = filters.to_shape((og, cg * kh * kw)).map_err(failed)?;
-        let y = patches.dot(&filters.t());
+        let y = matrix_product(patches, filters.t()).map_err(failed)?;
         let y = y.into_shape_with_order((n, oh, ow, og)).map_err(failed)?;
         out.slice_each_axis_mut(cut([ALL, ALL, ALL, (gi * og..(gi + 1) * og).into()]))
             .assign(&y);
@@ -357,7 +359,7 @@ fn conv_transposed<T: Elem>(
         let xg = xg.to_shape((n * h * wd, cg)).map_err(failed)?;
         let wg = w.slice_each_axis(cut([(gi * cg..(gi + 1) * cg).into(), ALL, ALL, ALL]));
         let wg = wg.to_shape((cg, og * kh * kw)).map_err(failed)?;
-        let cols = xg.dot(&wg);
+        let cols = matrix_product(xg.view(), wg.view()).map_err(failed)?;
         let cols = cols
             .into_shape_with_order((n, h, wd, og, kh, kw))
             .map_err(failed)?;

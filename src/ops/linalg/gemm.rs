@@ -1,0 +1,80 @@
+//! Matrix products of f32 and f64 through faer's GEMM (SIMD kernels,
+//! threads from the rayon pool), reading ndarray data in place.
+
+use faer::linalg::matmul::matmul;
+use faer::traits::RealField;
+use faer::{Accum, MatMut, MatRef, Par};
+use ndarray::{ArrayView2, ArrayView3, Axis};
+use rayon::prelude::*;
+
+/// Below this many multiply-adds a product runs on the calling thread:
+/// waking another costs more than it saves.
+const SMALL: usize = 1 << 16;
+
+/// From this many multiply-adds a product is worth splitting between
+/// threads by itself (256³); smaller products are shared out whole.
+const LARGE: usize = 1 << 24;
+
+/// With this many products per thread, handing whole products to threads
+/// balances well even when each is large.
+const PER_THREAD: usize = 4;
+
+/// faer's view of an ndarray matrix: the same data, nothing copied. faer
+/// takes any strides (negative for a reversed axis, 0 for a broadcast one);
+/// it packs operands into its own buffers where its kernels need that.
+#[allow(unsafe_code)]
+pub(super) fn faer_ref<'a, T>(v: ArrayView2<'a, T>) -> MatRef<'a, T> {
+    let (rows, cols) = v.dim();
+    let (row_stride, col_stride) = (v.strides()[0], v.strides()[1]);
+    // SAFETY: `from_raw_parts` needs every element reachable through the
+    // pointer, shape and strides to lie in one allocation, aligned and
+    // initialised, and not to be written while the MatRef lives. An
+    // ArrayView2<'a> guarantees exactly that for its own pointer, shape and
+    // strides (counted in elements, as faer counts them) for 'a, and the
+    // MatRef borrows the data for that same 'a. ndarray's pointer is never
+    // null, even for an empty view.
+    unsafe { MatRef::from_raw_parts(v.as_ptr(), rows, cols, row_stride, col_stride) }
+}
+
+/// `out[i] = lhs[i] @ rhs[i]` for stacks of `count` matrices `m × k` and
+/// `k × n`, `out` holding `count` row-major `m × n` results.
+///
+/// Both cores work on every shape worth it: many small products are dealt
+/// out whole, one per thread at a time, each computed sequentially; a few
+/// large ones run one after the other, each split between the threads.
+pub(super) fn product_stack<T>(lhs: ArrayView3<'_, T>, rhs: ArrayView3<'_, T>, out: &mut [T])
+where
+    T: RealField + Copy + Send + Sync,
+{
+    let (count, m, k) = lhs.dim();
+    let n = rhs.dim().2;
+    let Some(size) = m.checked_mul(n).filter(|&size| size > 0) else {
+        return;
+    };
+    let work = m.saturating_mul(k).saturating_mul(n);
+    let product = |i: usize, dst: &mut [T], par: Par| {
+        matmul(
+            MatMut::from_row_major_slice_mut(dst, m, n),
+            Accum::Replace,
+            faer_ref(lhs.index_axis(Axis(0), i)),
+            faer_ref(rhs.index_axis(Axis(0), i)),
+            T::one(),
+            par,
+        );
+    };
+    let threads = rayon::current_num_threads();
+    if count > 1 && (work < LARGE || count >= PER_THREAD * threads) {
+        out.par_chunks_mut(size)
+            .enumerate()
+            .for_each(|(i, dst)| product(i, dst, Par::Seq));
+    } else {
+        let par = if work < SMALL {
+            Par::Seq
+        } else {
+            Par::rayon(0)
+        };
+        for (i, dst) in out.chunks_mut(size).enumerate() {
+            product(i, dst, par);
+        }
+    }
+}
