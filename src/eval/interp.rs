@@ -19,8 +19,8 @@ use crate::check::CheckOutput;
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
-    Block, DimDecl, Expr, ExprKind, FnDef, Ident, IndexItem, Pattern, Program, Stmt, StmtKind,
-    UnaryOp,
+    Block, DimDecl, Expr, ExprKind, FnDef, Ident, IndexItem, NodeId, Pattern, Program, Stmt,
+    StmtKind, UnaryOp,
 };
 
 /// Why evaluation stopped early: a `return`, or an error.
@@ -68,6 +68,12 @@ pub struct Interp<'a> {
     pub(crate) rng: Rng,
     pub(crate) out: &'a mut dyn Write,
     pub(crate) options: &'a RunOptions,
+    /// Whether elementwise chains run fused (`super::fuse`); off while
+    /// something must see every intermediate, such as an autodiff tape.
+    pub(crate) fuse: bool,
+    /// The fused plan of each expression evaluated so far (`None`: it
+    /// does not fuse).
+    pub(super) plans: FxHashMap<NodeId, Option<Rc<super::fuse::Plan<'a>>>>,
 }
 
 impl<'a> Interp<'a> {
@@ -101,7 +107,13 @@ impl<'a> Interp<'a> {
             rng: Rng::new(options.seed),
             out,
             options,
+            fuse: true,
+            plans: FxHashMap::default(),
         }
+    }
+
+    pub(crate) fn fusion_enabled(&self) -> bool {
+        self.fuse
     }
 
     pub fn run(&mut self, program: &'a Program) -> Result<(), Failure> {
@@ -441,6 +453,11 @@ impl<'a> Interp<'a> {
     }
 
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
+        if self.fusion_enabled() && super::fuse::may_fuse(e) {
+            if let Some(v) = self.fused(e)? {
+                return Ok(v);
+            }
+        }
         match &e.kind {
             ExprKind::Int(Some(v)) => Ok(self.integer_literal(e, *v)),
             ExprKind::Float(v) => Ok(self.literal(e, *v)),

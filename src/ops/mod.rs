@@ -11,6 +11,7 @@ mod elementwise;
 mod grad;
 mod io;
 pub(crate) mod linalg;
+pub mod math;
 mod nn;
 mod reduce;
 mod shape;
