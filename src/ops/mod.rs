@@ -6,7 +6,7 @@ mod args;
 mod combine;
 mod construct;
 mod einops;
-mod einsum;
+pub mod einsum;
 mod elementwise;
 mod grad;
 mod io;

@@ -68,3 +68,6 @@ impl<'a> Interp<'a> {
         Ok(Some(Value::Tensor(result)))
     }
 }
+
+#[cfg(test)]
+mod tests;
