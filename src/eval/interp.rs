@@ -19,8 +19,8 @@ use crate::check::CheckOutput;
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::{
-    Block, DimDecl, Expr, ExprKind, FnDef, Ident, IndexItem, Pattern, Program, Stmt, StmtKind,
-    UnaryOp,
+    Block, DimDecl, Expr, ExprKind, FnDef, Ident, IndexItem, NodeId, Pattern, Program, Stmt,
+    StmtKind, UnaryOp,
 };
 
 /// Why evaluation stopped early: a `return`, or an error.
@@ -72,6 +72,12 @@ pub struct Interp<'a> {
     pub(crate) dtypes: super::autodiff::DTypes,
     pub(crate) out: &'a mut dyn Write,
     pub(crate) options: &'a RunOptions,
+    /// Whether elementwise chains run fused (`super::fuse`); off while
+    /// something must see every intermediate, such as an autodiff tape.
+    pub(crate) fuse: bool,
+    /// The fused plan of each expression evaluated so far (`None`: it
+    /// does not fuse).
+    pub(super) plans: FxHashMap<NodeId, Option<Rc<super::fuse::Plan<'a>>>>,
 }
 
 impl<'a> Interp<'a> {
@@ -107,7 +113,15 @@ impl<'a> Interp<'a> {
             dtypes: Default::default(),
             out,
             options,
+            fuse: true,
+            plans: FxHashMap::default(),
         }
+    }
+
+    /// Fusion computes in the checker's element types, so it is off while
+    /// gradients or `gradcheck` choose them otherwise.
+    pub(crate) fn fusion_enabled(&self) -> bool {
+        self.fuse && self.dtypes == super::autodiff::DTypes::Proved
     }
 
     pub fn run(&mut self, program: &'a Program) -> Result<(), Failure> {
@@ -457,6 +471,11 @@ impl<'a> Interp<'a> {
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
         if self.trace.is_some() {
             return self.traced_expr(e);
+        }
+        if self.fusion_enabled() && super::fuse::may_fuse(e) {
+            if let Some(v) = self.fused(e)? {
+                return Ok(v);
+            }
         }
         self.expr_kind(e)
     }

@@ -1,21 +1,23 @@
 //! Operators: arithmetic and comparisons with broadcasting, `@`, fields
 //! and basic indexing. Element types come from the checker's facts.
 
-use ndarray::{Axis as NdAxis, IxDyn, SliceInfo, SliceInfoElem, Zip};
+use ndarray::{Axis as NdAxis, IxDyn, SliceInfo, SliceInfoElem};
 
 use super::interp::{internal, runtime_error, Eval, Interp};
+use super::parallel::{self, zip2};
 use super::value::{Array, Tensor, Value};
 use crate::check::types::{DType, Type};
 use crate::map_tensor;
+use crate::ops::math::Binary;
 use crate::source::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, IndexItem, IndexItemKind};
 
 pub fn negate(t: &Tensor) -> Tensor {
     match t {
-        Tensor::F32(a) => Tensor::F32(a.mapv(|v| -v).into_shared()),
-        Tensor::F64(a) => Tensor::F64(a.mapv(|v| -v).into_shared()),
-        Tensor::I64(a) => Tensor::I64(a.mapv(i64::wrapping_neg).into_shared()),
-        Tensor::Bool(a) => Tensor::I64(a.mapv(|v| -i64::from(v)).into_shared()),
+        Tensor::F32(a) => Tensor::F32(parallel::map(a, |v| -v)),
+        Tensor::F64(a) => Tensor::F64(parallel::map(a, |v| -v)),
+        Tensor::I64(a) => Tensor::I64(parallel::map(a, i64::wrapping_neg)),
+        Tensor::Bool(a) => Tensor::I64(parallel::map(a, |v| -i64::from(v))),
     }
 }
 
@@ -34,22 +36,6 @@ pub fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
             }
         })
         .collect()
-}
-
-/// Both operands broadcast to `shape`, combined elementwise.
-pub(crate) fn zip2<A: Copy, B: Copy, C: Clone>(
-    a: &Array<A>,
-    b: &Array<B>,
-    shape: &[usize],
-    f: impl Fn(A, B) -> C,
-) -> Option<Array<C>> {
-    let (a, b) = (a.broadcast(IxDyn(shape))?, b.broadcast(IxDyn(shape))?);
-    Some(
-        Zip::from(&a)
-            .and(&b)
-            .map_collect(|x, y| f(*x, *y))
-            .into_shared(),
-    )
 }
 
 /// The element type both operands are computed in.
@@ -94,7 +80,7 @@ pub fn binary(op: BinaryOp, l: &Tensor, r: &Tensor, out: &Type, span: Span) -> E
     }
     let failed = || internal(span, "broadcasting failed after the checker proved it");
     let result = match (&l, &r) {
-        (Tensor::F32(a), Tensor::F32(b)) => float_op(op, a, b, &shape).map(|t| t.map_f32()),
+        (Tensor::F32(a), Tensor::F32(b)) => float_op(op, a, b, &shape),
         (Tensor::F64(a), Tensor::F64(b)) => float_op(op, a, b, &shape),
         (Tensor::I64(a), Tensor::I64(b)) => int_op(op, a, b, &shape),
         (Tensor::Bool(a), Tensor::Bool(b)) => bool_op(op, a, b, &shape),
@@ -103,7 +89,7 @@ pub fn binary(op: BinaryOp, l: &Tensor, r: &Tensor, out: &Type, span: Span) -> E
     Ok(result.ok_or_else(failed)?.cast(out_t.dtype))
 }
 
-/// A float result kept in f64 for the f32 path: converted back by `map_f32`.
+/// An operator's result, in the element type it was computed in.
 enum Computed {
     F64(Array<f64>),
     F32(Array<f32>),
@@ -112,13 +98,6 @@ enum Computed {
 }
 
 impl Computed {
-    fn map_f32(self) -> Computed {
-        match self {
-            Computed::F64(a) => Computed::F32(a.mapv(|v| v as f32).into_shared()),
-            other => other,
-        }
-    }
-
     fn cast(self, dtype: DType) -> Tensor {
         match self {
             Computed::F64(a) => Tensor::F64(a),
@@ -130,30 +109,44 @@ impl Computed {
     }
 }
 
+/// Arithmetic in f64, each result rounded once to T: for `+ - * /` on f32
+/// that is exactly f32 arithmetic (f64 has more than twice f32's
+/// precision), and `**` matches NumPy's f32 power to within rounding.
 fn float_op<T: num_like::Float>(
     op: BinaryOp,
     a: &Array<T>,
     b: &Array<T>,
     shape: &[usize],
 ) -> Option<Computed> {
-    let f = |x: T, y: T| (x.to_f64(), y.to_f64());
+    let compare = |test: fn(f64, f64) -> bool| {
+        zip2(a, b, shape, move |x, y| test(x.to_f64(), y.to_f64())).map(Computed::Bool)
+    };
+    let arithmetic = |f: Binary| {
+        zip2(a, b, shape, move |x, y| {
+            T::from_f64(f.apply(x.to_f64(), y.to_f64()))
+        })
+        .map(T::wrap)
+    };
+    match op {
+        BinaryOp::Eq => compare(|x, y| x == y),
+        BinaryOp::Ne => compare(|x, y| x != y),
+        BinaryOp::Lt => compare(|x, y| x < y),
+        BinaryOp::Le => compare(|x, y| x <= y),
+        BinaryOp::Gt => compare(|x, y| x > y),
+        BinaryOp::Ge => compare(|x, y| x >= y),
+        _ => arithmetic(arithmetic_op(op)?),
+    }
+}
+
+/// The float function of an arithmetic operator.
+pub(crate) fn arithmetic_op(op: BinaryOp) -> Option<Binary> {
     Some(match op {
-        BinaryOp::Eq => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 == f(x, y).1)?),
-        BinaryOp::Ne => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 != f(x, y).1)?),
-        BinaryOp::Lt => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 < f(x, y).1)?),
-        BinaryOp::Le => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 <= f(x, y).1)?),
-        BinaryOp::Gt => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 > f(x, y).1)?),
-        BinaryOp::Ge => Computed::Bool(zip2(a, b, shape, |x, y| f(x, y).0 >= f(x, y).1)?),
-        _ => Computed::F64(zip2(a, b, shape, |x, y| {
-            let (x, y) = f(x, y);
-            match op {
-                BinaryOp::Add => x + y,
-                BinaryOp::Sub => x - y,
-                BinaryOp::Mul => x * y,
-                BinaryOp::Div => x / y,
-                _ => x.powf(y),
-            }
-        })?),
+        BinaryOp::Add => Binary::Add,
+        BinaryOp::Sub => Binary::Sub,
+        BinaryOp::Mul => Binary::Mul,
+        BinaryOp::Div => Binary::Div,
+        BinaryOp::Pow => Binary::Pow,
+        _ => return None,
     })
 }
 
@@ -203,17 +196,33 @@ fn bool_op(op: BinaryOp, a: &Array<bool>, b: &Array<bool>, shape: &[usize]) -> O
 
 /// Float element types, read as f64 for the arithmetic.
 mod num_like {
-    pub trait Float: Copy {
+    use super::{Array, Computed};
+
+    pub trait Float: Copy + Send + Sync + 'static {
         fn to_f64(self) -> f64;
+        fn from_f64(v: f64) -> Self;
+        fn wrap(a: Array<Self>) -> Computed;
     }
     impl Float for f32 {
         fn to_f64(self) -> f64 {
             f64::from(self)
         }
+        fn from_f64(v: f64) -> f32 {
+            v as f32
+        }
+        fn wrap(a: Array<f32>) -> Computed {
+            Computed::F32(a)
+        }
     }
     impl Float for f64 {
         fn to_f64(self) -> f64 {
             self
+        }
+        fn from_f64(v: f64) -> f64 {
+            v
+        }
+        fn wrap(a: Array<f64>) -> Computed {
+            Computed::F64(a)
         }
     }
 }

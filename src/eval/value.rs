@@ -5,6 +5,7 @@ use std::rc::Rc;
 
 use ndarray::{ArcArray, IxDyn};
 
+use super::parallel::map;
 use crate::check::types::DType;
 
 pub type Array<T> = ArcArray<T, IxDyn>;
@@ -88,16 +89,10 @@ impl Tensor {
             return self.clone();
         }
         match dtype {
-            DType::F32 => {
-                Tensor::F32(with_array!(self, a => a.mapv(|v| to_f64(v) as f32).into_shared()))
-            }
-            DType::F64 => Tensor::F64(with_array!(self, a => a.mapv(to_f64).into_shared())),
-            DType::I64 => {
-                Tensor::I64(with_array!(self, a => a.mapv(|v| to_f64(v) as i64).into_shared()))
-            }
-            DType::Bool => {
-                Tensor::Bool(with_array!(self, a => a.mapv(|v| to_f64(v) != 0.0).into_shared()))
-            }
+            DType::F32 => Tensor::F32(with_array!(self, a => map(a, |v| to_f64(v) as f32))),
+            DType::F64 => Tensor::F64(with_array!(self, a => map(a, to_f64))),
+            DType::I64 => Tensor::I64(with_array!(self, a => map(a, |v| to_f64(v) as i64))),
+            DType::Bool => Tensor::Bool(with_array!(self, a => map(a, |v| to_f64(v) != 0.0))),
         }
     }
 
@@ -108,7 +103,7 @@ impl Tensor {
 }
 
 /// Every element type as f64, for casts and scalar reads.
-pub trait Element: Copy {
+pub trait Element: Copy + Send + Sync {
     fn as_f64(self) -> f64;
 }
 

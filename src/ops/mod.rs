@@ -6,18 +6,19 @@ mod args;
 mod combine;
 mod construct;
 mod einops;
-mod einsum;
+pub mod einsum;
 mod elementwise;
 mod grad;
 mod io;
 pub mod linalg;
+pub mod math;
 pub(crate) mod nn;
 mod reduce;
 mod shape;
 
 pub(crate) use args::bool_operand;
 pub(crate) use einsum::einsum_values;
-pub(crate) use elementwise::erf;
+pub(crate) use math::erf;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;

@@ -1,11 +1,12 @@
 //! The run-time kernel of einsum: repeated labels taken as diagonals, then
-//! the operands contracted left to right, each pair as one batched matrix
-//! product.
+//! the operands contracted pairwise in the order `super::plan` chooses,
+//! each pair as one batched matrix product.
 
 use std::num::Wrapping;
 
 use ndarray::{Array3, ArrayViewD, Axis as NdAxis, IxDyn, LinalgScalar};
 
+use super::plan::{Labels, Pair};
 use crate::check::rules::einsum_spec::{implicit_output, parse_einsum, EinsumSpec, SpecItem};
 use crate::check::types::DType;
 use crate::error::Diagnostic;
@@ -97,9 +98,11 @@ enum AxisLabel {
 }
 
 /// What an einsum computes: each operand's axis labels, and the output's.
-struct Plan {
+pub(super) struct Plan {
     inputs: Vec<Vec<AxisLabel>>,
     output: Vec<AxisLabel>,
+    /// The spec's label names, by `AxisLabel::Named` index.
+    names: Vec<String>,
 }
 
 /// An operand, or a partial product, with the label of each axis.
@@ -134,7 +137,7 @@ fn label_of<'s>(names: &mut Vec<&'s str>, name: &'s str) -> AxisLabel {
 impl Plan {
     /// Labels every axis of operands of `shapes`; `None` if the spec does
     /// not fit them (which the checker excludes).
-    fn new(spec: &EinsumSpec, shapes: &[&[usize]]) -> Option<Plan> {
+    pub(super) fn new(spec: &EinsumSpec, shapes: &[&[usize]]) -> Option<Plan> {
         if spec.operands.len() != shapes.len() {
             return None;
         }
@@ -174,35 +177,89 @@ impl Plan {
                 }
             }
         }
-        Some(Plan { inputs, output })
+        let names = names.into_iter().map(str::to_string).collect();
+        Some(Plan {
+            inputs,
+            output,
+            names,
+        })
     }
 
-    /// The labels still needed once operand `done` is folded in: the
-    /// output's and those of the operands after it.
-    fn needed_after(&self, done: usize) -> Vec<AxisLabel> {
-        let rest = self.inputs.get(done + 1..).unwrap_or(&[]);
-        let mut needed = self.output.clone();
-        needed.extend(rest.iter().flatten());
-        needed
+    /// A label as an index for `super::plan`: named labels first, then
+    /// the `...` axes.
+    fn index(&self, label: AxisLabel) -> usize {
+        match label {
+            AxisLabel::Named(i) => i,
+            AxisLabel::Batch(k) => self.names.len() + k,
+        }
     }
 
-    /// Contracts the operands left to right, pairwise, each pair as one
-    /// batched matrix product.
+    /// The labels of each operand (a repeated label once, as after
+    /// `diagonals`) and of the output as indices, and each label's size
+    /// (a `...` axis of size 1 broadcasts).
+    pub(super) fn indexed(&self, shapes: &[&[usize]]) -> (Vec<Labels>, Labels, Vec<usize>) {
+        let mut sizes = Vec::new();
+        let mut inputs = Vec::with_capacity(self.inputs.len());
+        for (labels, shape) in self.inputs.iter().zip(shapes) {
+            let mut own: Labels = Vec::with_capacity(labels.len());
+            for (&label, &size) in labels.iter().zip(shape.iter()) {
+                let i = self.index(label);
+                if sizes.len() <= i {
+                    sizes.resize(i + 1, 1);
+                }
+                sizes[i] = sizes[i].max(size);
+                if !own.contains(&i) {
+                    own.push(i);
+                }
+            }
+            inputs.push(own);
+        }
+        let output = self.output.iter().map(|&l| self.index(l)).collect();
+        (inputs, output, sizes)
+    }
+
+    /// Indexed labels written as einsum subscripts (`...` axes as `…`).
+    pub(super) fn name(&self, labels: &[usize]) -> String {
+        labels
+            .iter()
+            .map(|&i| match self.names.get(i) {
+                Some(name) => name.clone(),
+                None => "…".to_string(),
+            })
+            .collect()
+    }
+
+    /// Contracts the operands pairwise in the order `super::plan` chooses,
+    /// each pair as one batched matrix product.
     /// The result, and the FLOPs of its pairwise products.
     fn run<T: Elem>(&self, arrays: Vec<Array<T>>) -> Result<(Array<T>, f64), &'static str> {
-        let mut terms = arrays.into_iter().zip(&self.inputs).map(|(array, labels)| {
-            diagonals(Term {
-                array,
-                labels: labels.clone(),
+        let shapes: Vec<&[usize]> = arrays.iter().map(|a| a.shape()).collect();
+        let (indexed, output, sizes) = self.indexed(&shapes);
+        let order = super::plan::order(&indexed, &output, &sizes);
+        let mut terms = arrays
+            .into_iter()
+            .zip(&self.inputs)
+            .map(|(array, labels)| {
+                diagonals(Term {
+                    array,
+                    labels: labels.clone(),
+                })
             })
-        });
-        let mut acc = terms.next().ok_or("an einsum without operands")??;
+            .collect::<Result<Vec<_>, _>>()?;
         let mut flops = 0.0;
-        for (i, term) in terms.enumerate() {
-            let (product, cost) = contract(acc, term?, &self.needed_after(i + 1))?;
-            acc = product;
+        for Pair(i, j) in order.pairs {
+            if i >= j || j >= terms.len() {
+                return Err("an einsum order out of range");
+            }
+            let b = terms.remove(j);
+            let a = terms.remove(i);
+            let mut needed = self.output.clone();
+            needed.extend(terms.iter().flat_map(|t| t.labels.iter().copied()));
+            let (product, cost) = contract(a, b, &needed)?;
+            terms.push(product);
             flops += cost;
         }
+        let acc = terms.pop().ok_or("an einsum without operands")?;
         let acc = sum_unless(acc, |l| self.output.contains(&l));
         let order = self
             .output

@@ -8,6 +8,7 @@
 
 mod kernels;
 mod pattern;
+pub mod plan;
 
 pub(crate) use kernels::einsum_values;
 pub(super) use kernels::KERNELS;

@@ -1,0 +1,285 @@
+//! Running a plan: the output in chunks of `CHUNK` elements (chunks in
+//! parallel for large outputs), each step over one chunk at a time in
+//! f64 registers that stay in cache.
+
+use ndarray::IxDyn;
+use rayon::prelude::*;
+
+use super::plan::{Plan, Step};
+use crate::check::types::DType;
+use crate::eval::interp::{internal, Eval};
+use crate::eval::operators::broadcast_shape;
+use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::value::{Array, Element, Tensor};
+use crate::ops::math::{self, Binary, Unary};
+use crate::source::Span;
+use crate::{map_tensor, with_unary};
+
+/// 8 KiB of f64 per register: a chain's registers fit in L1/L2.
+const CHUNK: usize = 1024;
+
+pub(super) fn run(plan: &Plan, leaves: &[Tensor], span: Span) -> Eval<Tensor> {
+    let failed = || internal(span, "broadcasting failed after the checker proved it");
+    let shape = leaves
+        .iter()
+        .try_fold(Vec::new(), |s, t| broadcast_shape(&s, t.shape()));
+    let shape = shape.ok_or_else(failed)?;
+    let standard: Vec<Tensor> = leaves
+        .iter()
+        .map(|t| {
+            map_tensor!(t, a => if a.is_standard_layout() {
+                a.clone()
+            } else {
+                a.as_standard_layout().into_owned().into_shared()
+            })
+        })
+        .collect();
+    let layout = Layout::new(&shape, &standard).ok_or_else(failed)?;
+    let len = shape.iter().product();
+    Ok(match plan.dtype {
+        DType::F32 => Tensor::F32(layout.collect(plan, len, |v| v as f32, span)?),
+        _ => Tensor::F64(layout.collect(plan, len, |v| v, span)?),
+    })
+}
+
+/// A leaf's data in row-major order.
+enum Data<'t> {
+    F32(&'t [f32]),
+    F64(&'t [f64]),
+    I64(&'t [i64]),
+    Bool(&'t [bool]),
+}
+
+/// How each leaf is read: the output is `[outer, inner]`, and over the
+/// trailing `inner` elements every leaf is either contiguous or constant.
+struct Layout<'t> {
+    shape: Vec<usize>,
+    /// The first output axis of the inner block.
+    split: usize,
+    inner: usize,
+    leaves: Vec<Input<'t>>,
+}
+
+struct Input<'t> {
+    data: Data<'t>,
+    /// Its stride along each output axis (0 where it is broadcast).
+    strides: Vec<usize>,
+    /// Whether it is contiguous over the inner block (else constant there).
+    contiguous: bool,
+}
+
+impl<'t> Layout<'t> {
+    fn new(shape: &[usize], leaves: &'t [Tensor]) -> Option<Layout<'t>> {
+        let rank = shape.len();
+        let own = row_major_strides(shape);
+        let mut inputs = Vec::with_capacity(leaves.len());
+        for t in leaves {
+            let data = match t {
+                Tensor::F32(a) => Data::F32(a.as_slice()?),
+                Tensor::F64(a) => Data::F64(a.as_slice()?),
+                Tensor::I64(a) => Data::I64(a.as_slice()?),
+                Tensor::Bool(a) => Data::Bool(a.as_slice()?),
+            };
+            let offset = rank.checked_sub(t.shape().len())?;
+            let theirs = row_major_strides(t.shape());
+            let strides = (0..rank)
+                .map(|k| match k.checked_sub(offset) {
+                    Some(i) if t.shape()[i] != 1 => theirs[i],
+                    _ => 0,
+                })
+                .collect();
+            inputs.push(Input {
+                data,
+                strides,
+                contiguous: false,
+            });
+        }
+        // Grow the inner block from the last axis while every leaf stays
+        // contiguous (its strides are the output's) or constant over it.
+        let mut split = rank;
+        while split > 0 {
+            let k = split - 1;
+            let fits = |i: &Input| {
+                let axes = k..rank;
+                let relevant = |j: &usize| shape[*j] != 1;
+                let constant = axes.clone().filter(relevant).all(|j| i.strides[j] == 0);
+                let contiguous = axes.filter(relevant).all(|j| i.strides[j] == own[j]);
+                constant || contiguous
+            };
+            if !inputs.iter().all(fits) {
+                break;
+            }
+            split = k;
+        }
+        for input in &mut inputs {
+            input.contiguous = (split..rank).any(|j| shape[j] != 1 && input.strides[j] != 0);
+        }
+        Some(Layout {
+            shape: shape.to_vec(),
+            split,
+            inner: shape[split..].iter().product(),
+            leaves: inputs,
+        })
+    }
+
+    /// The output, chunk by chunk.
+    fn collect<O: Copy + Default + Send + Clone>(
+        &self,
+        plan: &Plan,
+        len: usize,
+        write: fn(f64) -> O,
+        span: Span,
+    ) -> Eval<Array<O>> {
+        let mut out = vec![O::default(); len];
+        let registers = || vec![vec![0.0f64; CHUNK.min(len)]; plan.steps.len()];
+        let chunk = |registers: &mut Vec<Vec<f64>>, (c, target): (usize, &mut [O])| {
+            self.chunk(plan, c * CHUNK, target.len(), registers);
+            if let Some(root) = registers.last() {
+                for (t, &v) in target.iter_mut().zip(root.iter()) {
+                    *t = write(v);
+                }
+            }
+        };
+        if len < PARALLEL_MIN {
+            let mut regs = registers();
+            out.chunks_mut(CHUNK)
+                .enumerate()
+                .for_each(|c| chunk(&mut regs, c));
+        } else {
+            out.par_chunks_mut(CHUNK)
+                .enumerate()
+                .for_each_init(registers, chunk);
+        }
+        Array::from_shape_vec(IxDyn(&self.shape), out)
+            .map_err(|_| internal(span, "a fused result unlike its shape"))
+    }
+
+    /// Computes elements `start..start + len` of every step.
+    fn chunk(&self, plan: &Plan, start: usize, len: usize, registers: &mut [Vec<f64>]) {
+        for (i, step) in plan.steps.iter().enumerate() {
+            let (done, rest) = registers.split_at_mut(i);
+            let Some(out) = rest.first_mut().map(|r| &mut r[..len]) else {
+                return;
+            };
+            match *step {
+                Step::Leaf(leaf) => self.load(leaf, start, out),
+                Step::Neg { arg, f32 } => {
+                    let x = &done[arg][..len];
+                    out.iter_mut()
+                        .zip(x)
+                        .for_each(|(o, &v)| *o = round(-v, f32));
+                }
+                Step::Unary { op, arg, f32 } => unary(op, f32, &done[arg][..len], out),
+                Step::Binary { op, lhs, rhs, f32 } => {
+                    binary(op, f32, &done[lhs][..len], &done[rhs][..len], out)
+                }
+            }
+        }
+    }
+
+    /// Leaf `leaf`'s values at output elements `start..start + out.len()`.
+    fn load(&self, leaf: usize, start: usize, out: &mut [f64]) {
+        let Some(input) = self.leaves.get(leaf) else {
+            return;
+        };
+        let mut done = 0;
+        while done < out.len() {
+            let at = start + done;
+            let (row, col) = (at / self.inner, at % self.inner);
+            let count = (self.inner - col).min(out.len() - done);
+            let base = self.row_offset(input, row);
+            let target = &mut out[done..done + count];
+            if input.contiguous {
+                input.data.read(base + col, target);
+            } else {
+                let mut one = [0.0];
+                input.data.read(base, &mut one);
+                target.fill(one[0]);
+            }
+            done += count;
+        }
+    }
+
+    /// Where row `row` of the outer axes starts in a leaf's data.
+    fn row_offset(&self, input: &Input, mut row: usize) -> usize {
+        let mut offset = 0;
+        for k in (0..self.split).rev() {
+            let n = self.shape[k];
+            offset += (row % n) * input.strides[k];
+            row /= n;
+        }
+        offset
+    }
+}
+
+impl Data<'_> {
+    /// `out.len()` elements from `from`, as f64 (as `Tensor::cast` reads them).
+    fn read(&self, from: usize, out: &mut [f64]) {
+        fn copy<T: Element>(data: &[T], from: usize, out: &mut [f64]) {
+            let source = data.get(from..from + out.len()).unwrap_or(&[]);
+            out.iter_mut()
+                .zip(source)
+                .for_each(|(o, v)| *o = v.as_f64());
+        }
+        match self {
+            Data::F32(d) => copy(d, from, out),
+            Data::F64(d) => copy(d, from, out),
+            Data::I64(d) => copy(d, from, out),
+            Data::Bool(d) => copy(d, from, out),
+        }
+    }
+}
+
+fn row_major_strides(shape: &[usize]) -> Vec<usize> {
+    let mut strides = vec![1; shape.len()];
+    for k in (0..shape.len().saturating_sub(1)).rev() {
+        strides[k] = strides[k + 1] * shape[k + 1];
+    }
+    strides
+}
+
+#[inline]
+fn round(v: f64, f32: bool) -> f64 {
+    if f32 {
+        f64::from(v as f32)
+    } else {
+        v
+    }
+}
+
+/// As `map_float`: the operand cast to the node's type, the function in
+/// f64, the result rounded once.
+fn unary(op: Unary, f32: bool, x: &[f64], out: &mut [f64]) {
+    with_unary!(op, f32, f => {
+        if f32 {
+            out.iter_mut().zip(x).for_each(|(o, &v)| *o = round(f(round(v, true)), true));
+        } else {
+            out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
+        }
+    })
+}
+
+/// As the operators and `maximum`/`minimum`/`pow`: both operands cast to
+/// the node's type, the operation in f64, the result rounded once.
+fn binary(op: Binary, f32: bool, a: &[f64], b: &[f64], out: &mut [f64]) {
+    macro_rules! each {
+        ($f:expr) => {{
+            let f = $f;
+            let pairs = out.iter_mut().zip(a.iter().zip(b));
+            if f32 {
+                pairs.for_each(|(o, (&x, &y))| *o = round(f(round(x, true), round(y, true)), true));
+            } else {
+                pairs.for_each(|(o, (&x, &y))| *o = f(x, y));
+            }
+        }};
+    }
+    match op {
+        Binary::Add => each!(|x: f64, y: f64| x + y),
+        Binary::Sub => each!(|x: f64, y: f64| x - y),
+        Binary::Mul => each!(|x: f64, y: f64| x * y),
+        Binary::Div => each!(|x: f64, y: f64| x / y),
+        Binary::Pow => each!(f64::powf),
+        Binary::Maximum => each!(math::maximum),
+        Binary::Minimum => each!(math::minimum),
+    }
+}

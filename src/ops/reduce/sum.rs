@@ -1,0 +1,193 @@
+//! Compensated sums and extremes over contiguous data. Each keeps several
+//! independent partial results so that its loop vectorises, and long data
+//! is split over the cores.
+
+use rayon::prelude::*;
+
+use crate::eval::parallel::PARALLEL_MIN;
+
+const LANES: usize = 8;
+
+/// Neumaier's compensated sum: at least as accurate as NumPy's pairwise
+/// summation, whatever the order of magnitudes.
+#[derive(Clone, Copy, Default)]
+pub struct Compensated {
+    sum: f64,
+    lost: f64,
+}
+
+impl Compensated {
+    #[inline]
+    pub fn add(&mut self, v: f64) {
+        let next = self.sum + v;
+        self.lost += if self.sum.abs() >= v.abs() {
+            (self.sum - next) + v
+        } else {
+            (v - next) + self.sum
+        };
+        self.sum = next;
+    }
+
+    /// Past an infinity the compensation is inf - inf: the sum alone is right.
+    pub fn value(self) -> f64 {
+        if self.sum.is_finite() {
+            self.sum + self.lost
+        } else {
+            self.sum
+        }
+    }
+}
+
+pub fn accurate_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let mut total = Compensated::default();
+    values.for_each(|v| total.add(v));
+    total.value()
+}
+
+/// The compensated sum of `f(v)` over `values`.
+pub fn lane_sum<T: Copy + Sync>(values: &[T], f: impl Fn(T) -> f64 + Sync) -> f64 {
+    if values.len() < 4 * PARALLEL_MIN {
+        return lane_sum_here(values, &f);
+    }
+    let parts: Vec<f64> = values
+        .par_chunks(PARALLEL_MIN)
+        .map(|part| lane_sum_here(part, &f))
+        .collect();
+    accurate_sum(parts.into_iter())
+}
+
+fn lane_sum_here<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
+    let mut sum = [0.0f64; LANES];
+    let mut lost = [0.0f64; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for k in 0..LANES {
+            let v = f(chunk[k]);
+            let next = sum[k] + v;
+            lost[k] += if sum[k].abs() >= v.abs() {
+                (sum[k] - next) + v
+            } else {
+                (v - next) + sum[k]
+            };
+            sum[k] = next;
+        }
+    }
+    let mut total = Compensated::default();
+    sum.iter().for_each(|&s| total.add(s));
+    chunks.remainder().iter().for_each(|&v| total.add(f(v)));
+    if total.sum.is_finite() {
+        total.lost += lost.iter().sum::<f64>();
+    }
+    total.value()
+}
+
+/// The compensated sums of the columns of row-major `[rows, out.len()]`
+/// data, for reductions over leading axes: each row adds into every
+/// column at once, so the data is read in order.
+pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) -> f64 + Sync) {
+    const BLOCK: usize = 512;
+    let cols = out.len();
+    let sum_block = |(b, block): (usize, &mut [f64])| {
+        let start = b * BLOCK;
+        let mut lost = [0.0f64; BLOCK];
+        let lost = &mut lost[..block.len()];
+        block.fill(0.0);
+        for row in data.chunks_exact(cols) {
+            let values = &row[start..start + block.len()];
+            for ((s, l), &v) in block.iter_mut().zip(lost.iter_mut()).zip(values) {
+                let v = f(v);
+                let next = *s + v;
+                *l += if s.abs() >= v.abs() {
+                    (*s - next) + v
+                } else {
+                    (v - next) + *s
+                };
+                *s = next;
+            }
+        }
+        for (s, l) in block.iter_mut().zip(lost.iter()) {
+            if s.is_finite() {
+                *s += l;
+            }
+        }
+    };
+    if data.len() < PARALLEL_MIN {
+        out.chunks_mut(BLOCK).enumerate().for_each(sum_block);
+    } else {
+        out.par_chunks_mut(BLOCK).enumerate().for_each(sum_block);
+    }
+}
+
+/// The greatest (or least) of `f(v)` over nonempty `values`; nan when any
+/// is nan, as NumPy's max.
+pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64) -> f64 {
+    let start = if greatest {
+        f64::NEG_INFINITY
+    } else {
+        f64::INFINITY
+    };
+    let mut best = [start; LANES];
+    let mut nan = [false; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for k in 0..LANES {
+            let v = f(chunk[k]);
+            nan[k] |= v.is_nan();
+            let better = if greatest { v > best[k] } else { v < best[k] };
+            best[k] = if better { v } else { best[k] };
+        }
+    }
+    let rest = chunks.remainder().iter().map(|&v| f(v));
+    let mut result = start;
+    for v in best.into_iter().chain(rest) {
+        if v.is_nan() {
+            return v;
+        }
+        if (greatest && v > result) || (!greatest && v < result) {
+            result = v;
+        }
+    }
+    if nan.contains(&true) {
+        f64::NAN
+    } else {
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{column_sums, lane_extreme, lane_sum};
+
+    #[test]
+    fn lane_sums_keep_what_naive_sums_lose() {
+        // A naive sum of 1, 1e100, 1, -1e100 is 0; the exact one is 2.
+        let values: Vec<f64> = [1.0, 1e100, 1.0, -1e100].repeat(1001);
+        assert_eq!(lane_sum(&values, |v| v), 2002.0);
+        let big: Vec<f32> = vec![0.1; 1 << 18];
+        let exact = f64::from(0.1f32) * (1 << 18) as f64;
+        assert!((lane_sum(&big, f64::from) - exact).abs() <= 1e-9);
+        assert_eq!(lane_sum(&[f64::INFINITY, 1.0, 2.0], |v| v), f64::INFINITY);
+        assert!(lane_sum(&[f64::INFINITY, f64::NEG_INFINITY], |v| v).is_nan());
+        assert_eq!(lane_sum::<f64>(&[], |v| v), 0.0);
+    }
+
+    #[test]
+    fn column_sums_add_down_each_column() {
+        let data: Vec<f32> = (0..3 * 600).map(|i| (i % 600) as f32).collect();
+        let mut out = vec![7.0; 600];
+        column_sums(&data, &mut out, f64::from);
+        assert!(out.iter().enumerate().all(|(j, &s)| s == 3.0 * j as f64));
+    }
+
+    #[test]
+    fn extremes_propagate_nan_anywhere() {
+        let mut values: Vec<f64> = (0..37).map(f64::from).collect();
+        assert_eq!(lane_extreme(&values, true, |v| v), 36.0);
+        assert_eq!(lane_extreme(&values, false, |v| v), 0.0);
+        values[30] = f64::NAN;
+        assert!(lane_extreme(&values, true, |v| v).is_nan());
+        values[30] = 1.0;
+        values[35] = f64::NAN;
+        assert!(lane_extreme(&values, false, |v| v).is_nan());
+    }
+}
