@@ -4,6 +4,7 @@
 
 pub mod args;
 mod call;
+pub mod cancel;
 mod data;
 pub mod format;
 pub mod interp;
@@ -17,7 +18,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub use data::InputFile;
-pub use interp::Interp;
+pub use interp::{Globals, Interp};
 
 use crate::check::CheckOptions;
 use crate::error::{Diagnostic, Severity};

@@ -6,7 +6,7 @@ mod args;
 mod combine;
 mod construct;
 mod einops;
-mod einsum;
+pub mod einsum;
 mod elementwise;
 mod grad;
 mod io;
@@ -16,6 +16,7 @@ mod reduce;
 mod shape;
 
 pub(crate) use args::bool_operand;
+pub(crate) use io::show_value;
 
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;

@@ -72,15 +72,15 @@ fn einsum_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagno
 /// spec's labels, or the k-th axis under `...` counted from the right,
 /// which every operand's `...` shares as NumPy broadcasts them.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum AxisLabel {
+pub(super) enum AxisLabel {
     Named(usize),
     Batch(usize),
 }
 
 /// What an einsum computes: each operand's axis labels, and the output's.
-struct Plan {
-    inputs: Vec<Vec<AxisLabel>>,
-    output: Vec<AxisLabel>,
+pub(super) struct Plan {
+    pub(super) inputs: Vec<Vec<AxisLabel>>,
+    pub(super) output: Vec<AxisLabel>,
 }
 
 /// An operand, or a partial product, with the label of each axis.
@@ -115,7 +115,7 @@ fn label_of<'s>(names: &mut Vec<&'s str>, name: &'s str) -> AxisLabel {
 impl Plan {
     /// Labels every axis of operands of `shapes`; `None` if the spec does
     /// not fit them (which the checker excludes).
-    fn new(spec: &EinsumSpec, shapes: &[&[usize]]) -> Option<Plan> {
+    pub(super) fn new(spec: &EinsumSpec, shapes: &[&[usize]]) -> Option<Plan> {
         if spec.operands.len() != shapes.len() {
             return None;
         }
@@ -160,7 +160,7 @@ impl Plan {
 
     /// The labels still needed once operand `done` is folded in: the
     /// output's and those of the operands after it.
-    fn needed_after(&self, done: usize) -> Vec<AxisLabel> {
+    pub(super) fn needed_after(&self, done: usize) -> Vec<AxisLabel> {
         let rest = self.inputs.get(done + 1..).unwrap_or(&[]);
         let mut needed = self.output.clone();
         needed.extend(rest.iter().flatten());

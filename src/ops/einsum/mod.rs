@@ -8,6 +8,7 @@
 
 mod kernels;
 mod pattern;
+pub mod plan_report;
 
 pub(super) use kernels::KERNELS;
 pub(super) use pattern::{dim_axis, not_literal, PatternText};
