@@ -13,6 +13,7 @@ use clap::Parser;
 use self::args::{
     distinct_dims, reject_file_before_command, Cli, ColorChoice, Command, FormatChoice, Options,
 };
+pub(crate) use self::guard::panic_message;
 use self::guard::{install_quiet_panic_hook, on_large_stack};
 
 use crate::diagnostics::{self, FileReport, Format};
@@ -66,7 +67,7 @@ pub fn main() -> ExitCode {
             code,
             options,
         }) => (Task::Run { file, code }, top.then(options)),
-        Some(Command::Repl { .. }) => (Task::Repl, top),
+        Some(Command::Repl { options }) => (Task::Repl, top.then(options)),
         None => (
             Task::Run {
                 file: cli.file,
@@ -84,9 +85,9 @@ pub fn main() -> ExitCode {
             file: Some(file), ..
         } => run_source(read_source(&file), &options),
         // Only a bare `tsr` gets here: clap requires FILE or -e for `run`.
-        Task::Run { .. } if io::stdin().is_terminal() => repl(),
+        Task::Run { .. } if io::stdin().is_terminal() => repl(&options),
         Task::Run { .. } => run_source(read_source(Path::new("-")), &options),
-        Task::Repl => repl(),
+        Task::Repl => repl(&options),
     }
 }
 
@@ -120,28 +121,7 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    let run_options = crate::eval::RunOptions {
-        dims: distinct_dims(&options.dims),
-        inputs: options
-            .run
-            .inputs
-            .iter()
-            .map(|i| crate::eval::InputFile {
-                name: i.name.clone(),
-                path: i.path.clone(),
-                key: i.key.clone(),
-            })
-            .collect(),
-        max_memory: options
-            .run
-            .max_memory
-            .unwrap_or_else(crate::eval::default_max_memory),
-        random_inputs: options.run.random_inputs,
-        seed: options.run.seed.unwrap_or(0),
-        base_dir,
-        deny_warnings: options.deny_warnings,
-        profile: options.run.profile || options.run.profile_json.is_some(),
-    };
+    let run_options = run_options(options, base_dir);
     let outcome = on_large_stack(|| {
         let mut stdout = io::stdout().lock();
         crate::eval::run_source(&file, &run_options, &mut stdout)
@@ -180,11 +160,46 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
     }
 }
 
-fn repl() -> ExitCode {
-    write_stderr(
-        "tsr: the REPL is not available yet (issue #3); check a program with `tsr check FILE`\n",
-    );
-    ExitCode::from(EXIT_USAGE)
+/// What evaluation takes from the command line.
+fn run_options(options: &Options, base_dir: PathBuf) -> crate::eval::RunOptions {
+    crate::eval::RunOptions {
+        dims: distinct_dims(&options.dims),
+        inputs: options
+            .run
+            .inputs
+            .iter()
+            .map(|i| crate::eval::InputFile {
+                name: i.name.clone(),
+                path: i.path.clone(),
+                key: i.key.clone(),
+            })
+            .collect(),
+        max_memory: options
+            .run
+            .max_memory
+            .unwrap_or_else(crate::eval::default_max_memory),
+        random_inputs: options.run.random_inputs,
+        seed: options.run.seed.unwrap_or(0),
+        base_dir,
+        deny_warnings: options.deny_warnings,
+        profile: options.run.profile || options.run.profile_json.is_some(),
+    }
+}
+
+fn repl(options: &Options) -> ExitCode {
+    let color = use_color(options.color.unwrap_or(ColorChoice::Auto)) && io::stdout().is_terminal();
+    let repl_options = crate::repl::ReplOptions {
+        run: run_options(options, PathBuf::from(".")),
+        color,
+        history: crate::repl::default_history(),
+    };
+    match on_large_stack(|| crate::repl::run(repl_options)) {
+        Ok(code) => ExitCode::from(code),
+        Err(crash) => {
+            write_stderr(&format!("tsr: the REPL crashed: {crash}\n"));
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
 }
 
 /// Errors fail a program, and so do warnings under `--deny-warnings`.

@@ -20,6 +20,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod eval;
 pub mod ops;
+pub mod repl;
 pub mod source;
 pub mod syntax;
 

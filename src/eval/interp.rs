@@ -48,6 +48,29 @@ pub fn runtime_error(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::new(Code::Runtime, span, message).label(span, "failed here")
 }
 
+/// What outlives one run in a session: global bindings, dim sizes, where
+/// data bound each dim, and the random stream. Cloning it is cheap (tensors
+/// share their data), so the REPL keeps a clone to undo a failed line; a
+/// write copies only the tensors it touches.
+#[derive(Clone)]
+pub struct Globals {
+    pub values: FxHashMap<Rc<str>, Value>,
+    pub dims: Vec<Option<i64>>,
+    pub dim_sources: FxHashMap<u32, String>,
+    pub rng: Rng,
+}
+
+impl Globals {
+    pub fn new(seed: u64) -> Globals {
+        Globals {
+            values: FxHashMap::default(),
+            dims: Vec::new(),
+            dim_sources: FxHashMap::default(),
+            rng: Rng::new(seed),
+        }
+    }
+}
+
 pub struct Interp<'a> {
     facts: &'a Facts,
     pub(super) sigs: &'a [Rc<FnSig>],
@@ -125,27 +148,60 @@ impl<'a> Interp<'a> {
     }
 
     pub fn run(&mut self, program: &'a Program) -> Result<(), Failure> {
-        for stmt in &program.stmts {
-            match self.stmt(stmt) {
-                Ok(()) => {}
-                Err(Flow::Error(d)) => {
-                    // Data missing for an input is the command line's fault (10.10).
-                    let usage = d.code == Code::Io && matches!(stmt.kind, StmtKind::Input { .. });
-                    return Err(Failure {
-                        diagnostic: d,
-                        usage,
-                    });
-                }
-                Err(Flow::Return(_)) => {
-                    let d = runtime_error(stmt.span, "`return` outside a fn");
-                    return Err(Failure {
-                        diagnostic: d,
-                        usage: false,
-                    });
-                }
+        program
+            .stmts
+            .iter()
+            .try_for_each(|stmt| self.run_statement(stmt))
+    }
+
+    /// Runs one top-level statement.
+    pub fn run_statement(&mut self, stmt: &'a Stmt) -> Result<(), Failure> {
+        match self.stmt(stmt) {
+            Ok(()) => Ok(()),
+            Err(Flow::Error(d)) => {
+                // Data missing for an input is the command line's fault (10.10).
+                let usage = d.code == Code::Io && matches!(stmt.kind, StmtKind::Input { .. });
+                Err(Failure {
+                    diagnostic: d,
+                    usage,
+                })
             }
+            Err(Flow::Return(_)) => Err(Failure {
+                diagnostic: runtime_error(stmt.span, "`return` outside a fn"),
+                usage: false,
+            }),
         }
-        Ok(())
+    }
+
+    /// Continues a session (the REPL) where an earlier interpreter over the
+    /// same checked statements stopped: its globals, and the fns defined so
+    /// far, in definition order.
+    pub fn resume(&mut self, globals: Globals, fns: impl IntoIterator<Item = &'a FnDef>) {
+        let Globals {
+            values,
+            mut dims,
+            dim_sources,
+            rng,
+        } = globals;
+        dims.resize(self.sizes.dims.len(), None);
+        self.sizes.dims = dims;
+        self.scopes = vec![values];
+        self.dim_sources = dim_sources;
+        self.rng = rng;
+        for (def, sig) in fns.into_iter().zip(self.sigs) {
+            self.fns
+                .insert(Rc::from(def.name.name.as_str()), (def, sig.clone()));
+        }
+    }
+
+    /// What a later [`Interp::resume`] continues from.
+    pub fn into_globals(mut self) -> Globals {
+        Globals {
+            values: self.scopes.swap_remove(0),
+            dims: std::mem::take(&mut self.sizes.dims),
+            dim_sources: std::mem::take(&mut self.dim_sources),
+            rng: self.rng.clone(),
+        }
     }
 
     /// The type the checker proved for an expression.
@@ -181,6 +237,7 @@ impl<'a> Interp<'a> {
     }
 
     pub(super) fn stmt(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
+        super::cancel::check(stmt.span)?;
         if self.begin_statement() {
             let result = self.stmt_kind(stmt);
             self.end_statement();
@@ -276,6 +333,7 @@ impl<'a> Interp<'a> {
             } => {
                 let (a, b) = (self.static_size(start)?, self.static_size(end)?);
                 for i in a..b {
+                    super::cancel::check(stmt.span)?;
                     self.scopes.push(FxHashMap::default());
                     self.define(
                         &var.name,

@@ -5,6 +5,7 @@
 pub mod args;
 pub(crate) mod autodiff;
 mod call;
+pub mod cancel;
 mod data;
 pub mod format;
 mod fuse;
@@ -20,7 +21,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 pub use data::InputFile;
-pub use interp::Interp;
+pub use interp::{Globals, Interp};
 
 use crate::check::CheckOptions;
 use crate::error::{Diagnostic, Severity};

@@ -1,6 +1,7 @@
 //! `seed(n)`, `randn`, `rand`: the same numbers on every run and machine.
 //! xoshiro256** seeded by splitmix64; normals by Box-Muller in f64.
 
+#[derive(Clone)]
 pub struct Rng {
     state: [u64; 4],
 }

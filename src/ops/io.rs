@@ -294,7 +294,7 @@ fn print_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnos
 }
 
 /// How `print` shows one value (spec sections 6 and 9).
-fn show_value(ev: &Interp, e: &Expr, value: &Value) -> String {
+pub(crate) fn show_value(ev: &Interp, e: &Expr, value: &Value) -> String {
     match value {
         Value::Str(s) => s.to_string(),
         Value::Nothing => String::new(),

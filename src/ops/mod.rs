@@ -18,6 +18,7 @@ mod shape;
 
 pub(crate) use args::bool_operand;
 pub(crate) use einsum::einsum_values;
+pub(crate) use io::show_value;
 pub(crate) use math::erf;
 
 use rustc_hash::FxHashMap as HashMap;

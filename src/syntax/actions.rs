@@ -42,6 +42,19 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// A context whose first expression id is `first_id`, so that trees
+    /// parsed one after another (the REPL's lines) never share an id.
+    pub fn starting_at(first_id: u32) -> Context {
+        let ctx = Context::default();
+        ctx.next_id.set(first_id);
+        ctx
+    }
+
+    /// The id the next expression would get.
+    pub fn next_id(&self) -> u32 {
+        self.next_id.get()
+    }
+
     /// Prepares for one statement whose trees may be `max_depth` deep.
     pub fn begin_statement(&self, max_depth: u32) {
         self.max_depth.set(max_depth);

@@ -27,6 +27,14 @@ pub fn parse(file: &SourceFile) -> ParseOutput {
     splitter::parse_text(file.text())
 }
 
+/// Parses `text` from byte `start` on: the REPL appends each line to its
+/// session's text and parses only the new part. Spans are
+/// offsets into the whole text, and expression ids start at `first_id`, so
+/// the trees of earlier lines keep theirs; returns the id after the last.
+pub fn parse_tail(text: &str, start: usize, first_id: u32) -> (ParseOutput, u32) {
+    splitter::parse_tail(text, start, first_id)
+}
+
 /// Parses a file statement by statement: each top-level statement goes to
 /// `sink` as soon as it is complete, so a caller can check it and drop it
 /// instead of holding the whole tree. Returns the diagnostics and whether

@@ -88,22 +88,42 @@ impl Frame<'_> {
 }
 
 pub(crate) fn parse_text(text: &str) -> ParseOutput {
+    parse_tail(text, 0, 0).0
+}
+
+/// Parses `text` from byte `start` on, as [`parse_text`] does; spans stay
+/// offsets into the whole text and expression ids start at `first_id`.
+/// Also returns the id after the last one given.
+pub(crate) fn parse_tail(text: &str, start: usize, first_id: u32) -> (ParseOutput, u32) {
     let mut stmts = Vec::new();
-    let (diagnostics, incomplete) = parse_each(text, &mut |stmt| stmts.push(stmt));
-    ParseOutput {
+    let (diagnostics, incomplete, next_id) =
+        parse_from(text, start, first_id, &mut |stmt| stmts.push(stmt));
+    let output = ParseOutput {
         program: Program { stmts },
         diagnostics,
         incomplete,
-    }
+    };
+    (output, next_id)
 }
 
 /// Parses `text`, handing each top-level statement to `sink` as soon as it
 /// is complete; returns the diagnostics and whether the text was incomplete.
 pub(crate) fn parse_each(text: &str, sink: &mut dyn FnMut(Stmt)) -> (Vec<Diagnostic>, bool) {
+    let (diagnostics, incomplete, _) = parse_from(text, 0, 0, sink);
+    (diagnostics, incomplete)
+}
+
+fn parse_from(
+    text: &str,
+    start: usize,
+    first_id: u32,
+    sink: &mut dyn FnMut(Stmt),
+) -> (Vec<Diagnostic>, bool, u32) {
+    let start = start.min(text.len());
     let mut splitter = Splitter {
         sink,
         text,
-        ctx: Context::default(),
+        ctx: Context::starting_at(first_id),
         parser: StmtParser::new(),
         tokens: Vec::new(),
         brackets: Vec::new(),
@@ -113,10 +133,13 @@ pub(crate) fn parse_each(text: &str, sink: &mut dyn FnMut(Stmt)) -> (Vec<Diagnos
         diagnostics: Vec::new(),
         incomplete: false,
     };
-    for (tok, range) in Tok::lexer(text).spanned() {
-        splitter.feed(tok, Span::new(range.start, range.end));
+    let tail = text.get(start..).unwrap_or("");
+    for (tok, range) in Tok::lexer(tail).spanned() {
+        splitter.feed(tok, Span::new(start + range.start, start + range.end));
     }
-    splitter.finish()
+    let next_id = splitter.ctx.next_id();
+    let (diagnostics, incomplete) = splitter.finish();
+    (diagnostics, incomplete, next_id)
 }
 
 struct Splitter<'a, 's> {

@@ -92,7 +92,7 @@ fn einsum_counted(
 /// spec's labels, or the k-th axis under `...` counted from the right,
 /// which every operand's `...` shares as NumPy broadcasts them.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum AxisLabel {
+pub(super) enum AxisLabel {
     Named(usize),
     Batch(usize),
 }
