@@ -7,8 +7,8 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayView2, ArrayView3, Axis};
 use rayon::prelude::*;
 
-/// Below this many multiply-adds a product runs on the calling thread:
-/// waking another costs more than it saves.
+/// Below this many multiply-adds a product (or a whole batch of them) runs
+/// on the calling thread: waking another costs more than it saves.
 const SMALL: usize = 1 << 16;
 
 /// From this many multiply-adds a product is worth splitting between
@@ -63,7 +63,8 @@ where
         );
     };
     let threads = rayon::current_num_threads();
-    if count > 1 && (work < LARGE || count >= PER_THREAD * threads) {
+    let shared = count > 1 && work.saturating_mul(count) >= SMALL;
+    if shared && (work < LARGE || count >= PER_THREAD * threads) {
         out.par_chunks_mut(size)
             .enumerate()
             .for_each(|(i, dst)| product(i, dst, Par::Seq));
