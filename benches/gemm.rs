@@ -8,8 +8,11 @@
 //! cargo bench --bench gemm -- square        # the 1024³ products only
 //! ```
 //!
-//! On the reference machine (2 cores) peak is about 200 GFLOP/s in f32 and
-//! 100 in f64; NumPy (OpenBLAS) reaches 167–185 and 78–84 at 1024³.
+//! On the 2-core development machine NumPy (OpenBLAS) reaches 167–185
+//! GFLOP/s in f32 and 78–84 in f64 at 1024³ when the machine is idle. The
+//! machine is shared, so compare runs made in the same window: the
+//! fastest sample says what the code can do, the median what a busy
+//! machine leaves it.
 
 use divan::counter::ItemsCount;
 use divan::Bencher;

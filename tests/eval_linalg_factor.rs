@@ -96,3 +96,12 @@ fn factors_of_a_batch_have_the_checked_shapes() {
         Ok("[2, 3, 5, 4] [2, 3, 4] [2, 3, 4, 4]\n[2, 3, 5, 4] [2, 3, 4, 4]\n".into())
     );
 }
+
+#[test]
+fn a_product_too_thin_to_split_evenly_still_runs_threaded() {
+    // A 1 × 1 result of 200000 terms is large enough to split between
+    // threads, but has one row and one column: one piece is empty.
+    let src =
+        "let v = ones([200000])\nprint(v @ v)\nprint(sum(ones([1, 200000]) @ ones([200000, 3])))";
+    assert_eq!(run(src), Ok("200000.0\n600000.0\n".into()));
+}

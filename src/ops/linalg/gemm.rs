@@ -7,12 +7,13 @@ use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{ArrayView2, ArrayView3, Axis};
 use rayon::prelude::*;
 
-/// Below this many multiply-adds a product runs on the calling thread:
-/// waking another costs more than it saves.
+/// Below this many multiply-adds a product (or a whole batch of them) runs
+/// on the calling thread: waking another costs more than it saves.
 const SMALL: usize = 1 << 16;
 
 /// From this many multiply-adds a product is worth splitting between
-/// threads by itself (256³); smaller products are shared out whole.
+/// threads by itself (256³); smaller products of a batch are dealt out
+/// whole.
 const LARGE: usize = 1 << 24;
 
 /// With this many products per thread, handing whole products to threads
@@ -39,9 +40,12 @@ pub(super) fn faer_ref<'a, T>(v: ArrayView2<'a, T>) -> MatRef<'a, T> {
 /// `out[i] = lhs[i] @ rhs[i]` for stacks of `count` matrices `m × k` and
 /// `k × n`, `out` holding `count` row-major `m × n` results.
 ///
-/// Both cores work on every shape worth it: many small products are dealt
-/// out whole, one per thread at a time, each computed sequentially; a few
-/// large ones run one after the other, each split between the threads.
+/// Every core works on every shape worth it: many small products are
+/// dealt out whole, one per thread at a time, each computed sequentially;
+/// a few large ones run one after the other, each cut into one
+/// independent product per thread. Independent pieces beat faer's own
+/// threading (which synchronises its threads inside a product) on a
+/// shared machine: measured at 1024³, about 1.5× the median throughput.
 pub(super) fn product_stack<T>(lhs: ArrayView3<'_, T>, rhs: ArrayView3<'_, T>, out: &mut [T])
 where
     T: RealField + Copy + Send + Sync,
@@ -63,18 +67,50 @@ where
         );
     };
     let threads = rayon::current_num_threads();
-    if count > 1 && (work < LARGE || count >= PER_THREAD * threads) {
+    let shared = count > 1 && work.saturating_mul(count) >= SMALL;
+    if shared && (work < LARGE || count >= PER_THREAD * threads) {
         out.par_chunks_mut(size)
             .enumerate()
             .for_each(|(i, dst)| product(i, dst, Par::Seq));
     } else {
-        let par = if work < SMALL {
-            Par::Seq
-        } else {
-            Par::rayon(0)
-        };
+        let pieces = if work < SMALL { 1 } else { threads };
         for (i, dst) in out.chunks_mut(size).enumerate() {
-            product(i, dst, par);
+            split(
+                MatMut::from_row_major_slice_mut(dst, m, n),
+                faer_ref(lhs.index_axis(Axis(0), i)),
+                faer_ref(rhs.index_axis(Axis(0), i)),
+                pieces,
+            );
         }
+    }
+}
+
+/// `dst = lhs @ rhs` cut into `pieces` independent products along the
+/// result's longer side, one per thread.
+fn split<T>(dst: MatMut<'_, T>, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>, pieces: usize)
+where
+    T: RealField + Copy + Send + Sync,
+{
+    if pieces <= 1 {
+        matmul(dst, Accum::Replace, lhs, rhs, T::one(), Par::Seq);
+        return;
+    }
+    let half = pieces / 2;
+    if dst.nrows() >= dst.ncols() {
+        let cut = dst.nrows() * half / pieces;
+        let (top, bottom) = dst.split_at_row_mut(cut);
+        let (lt, lb) = lhs.split_at_row(cut);
+        rayon::join(
+            || split(top, lt, rhs, half),
+            || split(bottom, lb, rhs, pieces - half),
+        );
+    } else {
+        let cut = dst.ncols() * half / pieces;
+        let (left, right) = dst.split_at_col_mut(cut);
+        let (rl, rr) = rhs.split_at_col(cut);
+        rayon::join(
+            || split(left, lhs, rl, half),
+            || split(right, lhs, rr, pieces - half),
+        );
     }
 }

@@ -62,10 +62,25 @@ fn float_product_stack<T>(
 where
     T: faer::traits::RealField + Copy + Send + Sync,
 {
-    let dims = (lhs.dim().0, lhs.dim().1, rhs.dim().2);
+    let dims = product_dims(lhs, rhs)?;
     let mut out = vec![T::zero(); result_len(dims)?];
     product_stack(lhs, rhs, &mut out);
     Array3::from_shape_vec(dims, out)
+}
+
+/// The `(count, m, n)` of `lhs @ rhs` for stacks `(count, m, k)` and
+/// `(count, k, n)`; an error for stacks that do not fit (both GEMMs
+/// would panic on them).
+fn product_dims<T>(
+    lhs: ArrayView3<'_, T>,
+    rhs: ArrayView3<'_, T>,
+) -> Result<(usize, usize, usize), ShapeError> {
+    let ((count, m, k), (rhs_count, rhs_k, n)) = (lhs.dim(), rhs.dim());
+    if count == rhs_count && k == rhs_k {
+        Ok((count, m, n))
+    } else {
+        Err(ShapeError::from_kind(ndarray::ErrorKind::IncompatibleShape))
+    }
 }
 
 /// The element count of a `(count, m, n)` result, refused when it
@@ -148,7 +163,7 @@ impl Elem for Wrapping<i64> {
         lhs: ArrayView3<'_, Wrapping<i64>>,
         rhs: ArrayView3<'_, Wrapping<i64>>,
     ) -> Result<Array3<Wrapping<i64>>, ShapeError> {
-        let dims = (lhs.dim().0, lhs.dim().1, rhs.dim().2);
+        let dims = product_dims(lhs, rhs)?;
         result_len(dims)?;
         let mut out = Array3::zeros(dims);
         for ((mut o, x), y) in out
