@@ -160,8 +160,15 @@ fn run_source(source: Result<Program, FileReport>, options: &Options) -> ExitCod
     }
 }
 
-/// What evaluation takes from the command line.
+/// What evaluation takes from the command line. `--threads` sizes rayon's
+/// global pool, which every parallel kernel (and faer) runs on.
 fn run_options(options: &Options, base_dir: PathBuf) -> crate::eval::RunOptions {
+    if let Some(n) = options.run.threads {
+        // Only the first call can size the pool; a later one changes nothing.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.get())
+            .build_global();
+    }
     crate::eval::RunOptions {
         dims: distinct_dims(&options.dims),
         inputs: options

@@ -84,6 +84,9 @@ pub struct Interp<'a> {
     profile: super::profile::Profile,
     /// FLOPs counted so far, for `--profile`.
     flops: f64,
+    /// Seconds and FLOPs of the statements nested in the one being
+    /// profiled, which it is not charged for.
+    nested_cost: (f64, f64),
     /// Which input or file bound each symbolic dim, for conflict messages.
     pub(super) dim_sources: FxHashMap<u32, String>,
     /// The signatures of the fn calls in progress, innermost last.
@@ -131,6 +134,7 @@ impl<'a> Interp<'a> {
             dim_sources: FxHashMap::default(),
             profile: Default::default(),
             flops: 0.0,
+            nested_cost: (0.0, 0.0),
             rng: Rng::new(options.seed),
             trace: None,
             dtypes: Default::default(),
@@ -246,12 +250,20 @@ impl<'a> Interp<'a> {
         if !self.options.profile {
             return self.stmt_kind(stmt);
         }
+        // Each line is charged its own work only: what nested statements
+        // (a loop's body, a called fn's lines) cost is charged to them, so
+        // a one-line loop is not counted twice and the column sums to the run.
+        let outer = std::mem::take(&mut self.nested_cost);
         let (start, flops) = (std::time::Instant::now(), self.flops);
         let result = self.stmt_kind(stmt);
+        let (seconds, flops) = (start.elapsed().as_secs_f64(), self.flops - flops);
+        let nested = std::mem::replace(&mut self.nested_cost, outer);
+        self.nested_cost.0 += seconds;
+        self.nested_cost.1 += flops;
         let cost = self.profile.by_offset.entry(stmt.span.start).or_default();
         cost.calls += 1;
-        cost.seconds += start.elapsed().as_secs_f64();
-        cost.flops += self.flops - flops;
+        cost.seconds += (seconds - nested.0).max(0.0);
+        cost.flops += flops - nested.1;
         result
     }
 
