@@ -257,6 +257,28 @@ fn convolutions_and_pools() {
 }
 
 #[test]
+fn linear_algebra() {
+    all_pass(&[
+        (
+            &[("a", "[3, 3]")],
+            "sum(sin(inv(a + 4.0 * eye(3, dtype=f64))))",
+        ),
+        (
+            &[("a", "[2, 3, 3]")],
+            "sum(det(a + 4.0 * eye(3, dtype=f64)) ** 2)",
+        ),
+        (
+            &[("a", "[3, 3]"), ("b", "[3]")],
+            "sum(sin(solve(a + 4.0 * eye(3, dtype=f64), b)))",
+        ),
+        (
+            &[("a", "[2, 3, 3]"), ("b", "[3, 2]")],
+            "sum(sin(solve(a + 4.0 * eye(3, dtype=f64), b)))",
+        ),
+    ]);
+}
+
+#[test]
 fn statements() {
     all_pass(&[
         (

@@ -18,6 +18,7 @@ mod check;
 mod contract;
 mod conv;
 mod gather;
+mod linalg;
 mod reduce;
 mod rules;
 
