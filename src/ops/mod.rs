@@ -5,7 +5,7 @@
 mod args;
 mod combine;
 mod construct;
-mod einops;
+pub(crate) mod einops;
 pub mod einsum;
 mod elementwise;
 mod grad;

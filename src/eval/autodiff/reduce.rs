@@ -108,37 +108,7 @@ impl<'a> Interp<'a> {
         } else {
             0.0
         };
-        let both = ndarray::concatenate(Axis(1), &[g.view(), y.view()])
-            .map_err(|_| internal(span, "a reduction's cotangent unlike its groups"))?;
-        let grad = groups.map(
-            &both,
-            |row, gy, mut out| {
-                let (g, y) = (gy[0], gy[1]);
-                let n = row.len() as f64;
-                match name {
-                    "sum" => out.fill(g),
-                    "mean" => out.fill(g / n),
-                    "max" | "min" => {
-                        let ties = row.iter().filter(|&&v| v == y).count() as f64;
-                        out.zip_mut_with(&row, |o, &v| *o = if v == y { g / ties } else { 0.0 });
-                    }
-                    "prod" => exclusive_products(row, &mut out, g),
-                    "var" | "std" => {
-                        let mu = row.sum() / n;
-                        let scale = if name == "std" { 2.0 * y } else { 1.0 };
-                        out.zip_mut_with(&row, |o, &v| {
-                            *o = g * 2.0 * (v - mu) / ((n - ddof) * scale)
-                        });
-                    }
-                    "norm" => {
-                        out.zip_mut_with(&row, |o, &v| *o = if y > 0.0 { g * v / y } else { 0.0 })
-                    }
-                    "logsumexp" => out.zip_mut_with(&row, |o, &v| *o = g * (v - y).exp()),
-                    _ => {}
-                }
-            },
-            span,
-        )?;
+        let grad = group_gradient(name, &groups, (&g, &y), ddof, span)?;
         Ok(vec![(x.clone(), grad)])
     }
 
@@ -208,6 +178,89 @@ impl<'a> Interp<'a> {
         )?;
         Ok(vec![(x.clone(), grad)])
     }
+}
+
+/// A reduction's gradient from each group's cotangent and result (one
+/// column each, in group order).
+fn group_gradient(
+    name: &str,
+    groups: &Groups,
+    (g, y): (&Array2<f64>, &Array2<f64>),
+    ddof: f64,
+    span: Span,
+) -> Eval<ArrayD<f64>> {
+    let both = ndarray::concatenate(Axis(1), &[g.view(), y.view()])
+        .map_err(|_| internal(span, "a reduction's cotangent unlike its groups"))?;
+    groups.map(
+        &both,
+        |row, gy, mut out| {
+            let (g, y) = (gy[0], gy[1]);
+            let n = row.len() as f64;
+            match name {
+                "sum" => out.fill(g),
+                "mean" => out.fill(g / n),
+                "max" | "min" => {
+                    let ties = row.iter().filter(|&&v| v == y).count() as f64;
+                    out.zip_mut_with(&row, |o, &v| *o = if v == y { g / ties } else { 0.0 });
+                }
+                "prod" => exclusive_products(row, &mut out, g),
+                "var" | "std" => {
+                    let mu = row.sum() / n;
+                    let scale = if name == "std" { 2.0 * y } else { 1.0 };
+                    out.zip_mut_with(&row, |o, &v| *o = g * 2.0 * (v - mu) / ((n - ddof) * scale));
+                }
+                "norm" => {
+                    out.zip_mut_with(&row, |o, &v| *o = if y > 0.0 { g * v / y } else { 0.0 })
+                }
+                "logsumexp" => out.zip_mut_with(&row, |o, &v| *o = g * (v - y).exp()),
+                _ => {}
+            }
+        },
+        span,
+    )
+}
+
+impl<'a> Interp<'a> {
+    /// einops `reduce`: the same per-group rules, over the groups its
+    /// pattern makes.
+    pub(super) fn einops_reduction(
+        &mut self,
+        b: &Bound<'a>,
+        node: &Node<'a>,
+        g: ArrayD<f64>,
+    ) -> Eval<Grads> {
+        let span = b.span;
+        let x = node
+            .arg(b, 0)
+            .ok_or_else(|| internal(span, "a reduction's input was not recorded"))?;
+        let how = match b.get(2).map(|e| &e.kind) {
+            Some(crate::syntax::ast::ExprKind::Str(how)) => how.clone(),
+            _ => return Err(internal(span, "a reduction without its operation")),
+        };
+        let layout = crate::ops::einops::reduce_groups(self, b, x.shape())?;
+        let xs = reshape(floats(x), &layout.elementary, span)?;
+        let groups = Groups::new(&xs, &layout.dropped, span)?;
+        let count = groups.rows.nrows();
+        let mut inverse = vec![0; layout.order.len()];
+        for (i, &k) in layout.order.iter().enumerate() {
+            inverse[k] = i;
+        }
+        let in_group_order = |a: ArrayD<f64>| -> Eval<Array2<f64>> {
+            let a = reshape(a, &layout.kept, span)?.permuted_axes(IxDyn(&inverse));
+            column(&a, count, span)
+        };
+        let g = in_group_order(g)?;
+        let y = in_group_order(floats(node.output_tensor(span)?))?;
+        let grad = group_gradient(&how, &groups, (&g, &y), 0.0, span)?;
+        Ok(vec![(x.clone(), reshape(grad, x.shape(), span)?)])
+    }
+}
+
+fn reshape(a: ArrayD<f64>, shape: &[usize], span: Span) -> Eval<ArrayD<f64>> {
+    a.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|_| internal(span, "a reduction gradient's shape"))
 }
 
 /// Each element's gradient of a product: `g` times the product of the

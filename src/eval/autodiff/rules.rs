@@ -174,6 +174,7 @@ impl<'a> Interp<'a> {
             "matmul" | "dot" | "outer" | "trace" | "linear" | "einsum" => {
                 self.contraction(name, &b, node, g0()?, wants)
             }
+            "reduce" => self.einops_reduction(&b, node, g0()?),
             "inv" | "det" | "solve" => self.linear_algebra(name, &b, node, g0()?, wants),
             "conv1d" => self.convolution(&b, node, g0()?, (1, false), wants),
             "conv2d" => self.convolution(&b, node, g0()?, (2, false), wants),

@@ -178,18 +178,42 @@ impl<'p> Sizes<'p> {
 /// rearrange, reduce and repeat as einops computes them: x reshaped to
 /// the left side's elementary axes, permuted (reduced, or broadcast for
 /// repeat's new axes), then reshaped to the right side's entries.
-fn einops_kernel<'a>(
-    ev: &mut Interp<'a>,
-    b: &Bound<'a>,
-    op: EinopsOp,
-) -> Result<Value, Diagnostic> {
-    let x = ev.arg_tensor(b, 0)?;
+/// A pattern laid out on a tensor's shape: each side's entries as
+/// elementary axes, their sizes, and the result's shape.
+struct Laid<'p> {
+    lhs: Entry<'p>,
+    rhs: Entry<'p>,
+    sizes: Sizes<'p>,
+    target: Vec<usize>,
+}
+
+impl Laid<'_> {
+    fn size_of(&self, e: &Elementary) -> usize {
+        self.sizes.known.get(e).copied().unwrap_or(1)
+    }
+
+    /// The sizes of x split into the left side's elementary axes.
+    fn elementary(&self) -> Vec<usize> {
+        self.lhs.iter().map(|e| self.size_of(e)).collect()
+    }
+}
+
+fn pattern_of<'a>(b: &Bound<'a>) -> Result<(&'a str, EinopsPattern), Diagnostic> {
     let text = b
         .get(1)
         .and_then(literal)
         .ok_or_else(|| internal(b.span, "an einops pattern that is not a literal"))?;
     let pattern = parse_einops(text)
         .map_err(|_| internal(b.span, "an einops pattern the checker did not accept"))?;
+    Ok((text, pattern))
+}
+
+fn lay_out<'p>(
+    ev: &Interp,
+    b: &Bound<'p>,
+    (op, text, pattern): (EinopsOp, &str, &'p EinopsPattern),
+    shape: &[usize],
+) -> Result<Laid<'p>, Diagnostic> {
     let mut sizes = Sizes::default();
     for arg in b.rest(b.slots.len().saturating_sub(1)) {
         let Some(name) = arg.name else { continue };
@@ -200,18 +224,15 @@ fn einops_kernel<'a>(
     }
     let out_shape = ev.out_shape(b).ok();
     let fail = |detail: String| {
-        let shown = format!("{:?}", x.shape());
         runtime_error(
             b.span,
             format!(
-                "cannot {op} {shown} with `{}`: {detail}",
+                "cannot {op} {shape:?} with `{}`: {detail}",
                 text.escape_debug()
             ),
         )
     };
-    let (lhs, rhs) = layout(&pattern, x.shape(), out_shape.as_deref(), &mut sizes).map_err(fail)?;
-    let size_of = |e: &Elementary| sizes.known.get(e).copied().unwrap_or(1);
-    let elementary: Vec<usize> = lhs.iter().flatten().map(size_of).collect();
+    let (lhs, rhs) = layout(pattern, shape, out_shape.as_deref(), &mut sizes).map_err(fail)?;
     let target = match out_shape {
         Some(shape) => shape,
         None => rhs
@@ -220,27 +241,88 @@ fn einops_kernel<'a>(
             .collect::<Option<Vec<usize>>>()
             .ok_or_else(|| fail("the result is too large".to_string()))?,
     };
-    let (lhs, rhs): (Entry, Entry) = (lhs.concat(), rhs.concat());
-    let split = reshaped(&x, &elementary, b.span)?;
+    Ok(Laid {
+        lhs: lhs.concat(),
+        rhs: rhs.concat(),
+        sizes,
+        target,
+    })
+}
+
+/// How `reduce` groups x's elements, for its gradient: x split into
+/// `elementary` axes, the `dropped` ones reduced, and the kept ones (in
+/// x's order) moved by `order` into the result's.
+pub(crate) struct ReduceGroups {
+    pub(crate) elementary: Vec<usize>,
+    pub(crate) dropped: Vec<usize>,
+    /// For each kept elementary axis of the result, its position among
+    /// the kept axes in x's order.
+    pub(crate) order: Vec<usize>,
+    /// The kept axes' sizes in the result's order.
+    pub(crate) kept: Vec<usize>,
+}
+
+pub(crate) fn reduce_groups(
+    ev: &Interp,
+    b: &Bound,
+    shape: &[usize],
+) -> Result<ReduceGroups, Diagnostic> {
+    let (text, pattern) = pattern_of(b)?;
+    let laid = lay_out(ev, b, (EinopsOp::Reduce, text, &pattern), shape)?;
+    let dropped: Vec<usize> = (0..laid.lhs.len())
+        .filter(|&i| !laid.rhs.contains(&laid.lhs[i]))
+        .collect();
+    let kept: Entry = laid
+        .lhs
+        .iter()
+        .filter(|e| laid.rhs.contains(e))
+        .copied()
+        .collect();
+    Ok(ReduceGroups {
+        elementary: laid.elementary(),
+        dropped,
+        order: order(&kept, &laid.rhs, b.span)?,
+        kept: laid.rhs.iter().map(|e| laid.size_of(e)).collect(),
+    })
+}
+
+fn einops_kernel<'a>(
+    ev: &mut Interp<'a>,
+    b: &Bound<'a>,
+    op: EinopsOp,
+) -> Result<Value, Diagnostic> {
+    let x = ev.arg_tensor(b, 0)?;
+    let (text, pattern) = pattern_of(b)?;
+    let laid = lay_out(ev, b, (op, text, &pattern), x.shape())?;
+    let (lhs, rhs) = (&laid.lhs, &laid.rhs);
+    let split = reshaped(&x, &laid.elementary(), b.span)?;
     let result = match op {
-        EinopsOp::Rearrange => permuted(&split, &order(&lhs, &rhs, b.span)?, b.span)?,
+        EinopsOp::Rearrange => permuted(&split, &order(lhs, rhs, b.span)?, b.span)?,
         EinopsOp::Reduce => {
             let how = match b.get(2).map(|e| &e.kind) {
                 Some(ExprKind::Str(how)) => how.as_str(),
                 _ => return Err(internal(b.span, "a reduction the checker did not accept")),
             };
             let dropped: Vec<usize> = (0..lhs.len()).filter(|&i| !rhs.contains(&lhs[i])).collect();
-            let folded = reduced(&split, &dropped, how, ev.out_dtype(b))
-                .map_err(|detail| fail(detail.to_string()))?;
+            let folded = reduced(&split, &dropped, how, ev.out_dtype(b)).map_err(|detail| {
+                runtime_error(
+                    b.span,
+                    format!(
+                        "cannot {op} {:?} with `{}`: {detail}",
+                        x.shape(),
+                        text.escape_debug()
+                    ),
+                )
+            })?;
             let kept: Entry = lhs.iter().filter(|e| rhs.contains(e)).copied().collect();
-            standard(permuted(&folded, &order(&kept, &rhs, b.span)?, b.span)?)
+            standard(permuted(&folded, &order(&kept, rhs, b.span)?, b.span)?)
         }
         EinopsOp::Repeat => {
-            let full: Vec<usize> = rhs.iter().map(size_of).collect();
-            repeated(&split, &lhs, &rhs, &full, b.span)?
+            let full: Vec<usize> = rhs.iter().map(|e| laid.size_of(e)).collect();
+            repeated(&split, lhs, rhs, &full, b.span)?
         }
     };
-    reshaped(&result, &target, b.span).map(Value::Tensor)
+    reshaped(&result, &laid.target, b.span).map(Value::Tensor)
 }
 
 /// Where each axis of `to` is in `from`.

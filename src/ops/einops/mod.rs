@@ -12,6 +12,7 @@
 mod call;
 mod kernels;
 
+pub(crate) use kernels::reduce_groups;
 pub(super) use kernels::KERNELS;
 
 use std::collections::BTreeMap;
