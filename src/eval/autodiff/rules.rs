@@ -175,7 +175,9 @@ impl<'a> Interp<'a> {
                 self.contraction(name, &b, node, g0()?, wants)
             }
             "reduce" => self.einops_reduction(&b, node, g0()?),
-            "inv" | "det" | "solve" => self.linear_algebra(name, &b, node, g0()?, wants),
+            "inv" | "det" | "solve" | "eigh" => {
+                self.linear_algebra(name, &b, node, &output_cotangent(node, g), wants)
+            }
             "conv1d" => self.convolution(&b, node, g0()?, (1, false), wants),
             "conv2d" => self.convolution(&b, node, g0()?, (2, false), wants),
             "conv_transpose2d" => self.convolution(&b, node, g0()?, (2, true), wants),
