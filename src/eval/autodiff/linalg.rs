@@ -1,4 +1,4 @@
-//! Gradients of `inv`, `det`, `solve` and `eigh`, batched over leading axes:
+//! Gradients of `inv`, `det`, `solve`, `eigh` and `svd`, batched over leading axes:
 //! with Y = A⁻¹, d(A⁻¹) = -Y dA Y, d det A = det A · tr(Y dA), and for
 //! X = A⁻¹B, Bᵀ's gradient is A⁻ᵀG and A's is -(A⁻ᵀG)Xᵀ. The inverses come
 //! from faer's LU, as the kernels' do.
@@ -87,23 +87,20 @@ impl<'a> Interp<'a> {
                 let transposed = y.reversed_last_two();
                 Ok(vec![(a.clone(), transposed * &scale)])
             }
+            "svd" => {
+                let [u, s, vh] = results(node, span)?;
+                let g = [out(0)?, out(1)?, out(2)?];
+                Ok(vec![(
+                    a.clone(),
+                    svd([&u, &s, &vh], &g, (a.shape(), span))?,
+                )])
+            }
             "eigh" => {
-                let (w, v) = match &node.output {
-                    crate::eval::value::Value::Tuple(items) => {
-                        match (items.first(), items.get(1)) {
-                            (Some(w), Some(v)) => (w.tensor(), v.tensor()),
-                            _ => (None, None),
-                        }
-                    }
-                    _ => (None, None),
-                };
-                let (Some(w), Some(v)) = (w, v) else {
-                    return Err(internal(span, "eigh's results were not recorded"));
-                };
+                let [w, v] = results(node, span)?;
                 let (gw, gv) = (out(0)?, out(1)?);
                 Ok(vec![(
                     a.clone(),
-                    eigh(&floats(w), &floats(v), &gw, &gv, (a.shape(), span))?,
+                    eigh(&w, &v, &gw, &gv, (a.shape(), span))?,
                 )])
             }
             _ => {
@@ -131,6 +128,99 @@ impl<'a> Interp<'a> {
             }
         }
     }
+}
+
+/// A decomposition's results, in f64.
+fn results<const N: usize>(node: &Node, span: Span) -> Eval<[ArrayD<f64>; N]> {
+    let items: Vec<ArrayD<f64>> = match &node.output {
+        crate::eval::value::Value::Tuple(items) => items
+            .iter()
+            .filter_map(|v| v.tensor())
+            .map(floats)
+            .collect(),
+        _ => Vec::new(),
+    };
+    items
+        .try_into()
+        .map_err(|_| internal(span, "a decomposition's results were not recorded"))
+}
+
+/// `[..., a, b]` as a stack of matrices.
+fn matrices(a: &ArrayD<f64>, span: Span) -> Eval<ndarray::Array3<f64>> {
+    let rank = a.ndim();
+    let (r, c) = (a.shape()[rank - 2], a.shape()[rank - 1]);
+    let count = a.len() / (r * c).max(1);
+    a.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((count, r, c))
+        .map_err(|_| internal(span, "a stack of matrices"))
+}
+
+/// The reduced SVD's gradient (PyTorch's formula), with V = Vhᵀ,
+/// F_ij = 1/(s_j² − s_i²):
+/// U [(F ∘ (UᵀgU − gUᵀU)) S + diag(gS) + S (F ∘ (VᵀgV − gVᵀV))] Vᵀ
+/// + (I − UUᵀ) gU S⁻¹ Vᵀ + U S⁻¹ gVᵀ (I − VVᵀ).
+///
+/// Repeated or zero singular values leave it undefined.
+fn svd(
+    [u, s, vh]: [&ArrayD<f64>; 3],
+    [gu, gs, gvh]: &[ArrayD<f64>; 3],
+    (shape, span): (&[usize], Span),
+) -> Eval<ArrayD<f64>> {
+    let (u, gu) = (matrices(u, span)?, matrices(gu, span)?);
+    let (vh, gvh) = (matrices(vh, span)?, matrices(gvh, span)?);
+    let k = s.shape().last().copied().unwrap_or(0);
+    let s = s
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((u.shape()[0], k));
+    let gs = gs
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order((u.shape()[0], k));
+    let (Ok(s), Ok(gs)) = (s, gs) else {
+        return Err(internal(span, "singular values as a stack"));
+    };
+    let (m, n) = (u.shape()[1], vh.shape()[2]);
+    let mut grad = ndarray::Array3::<f64>::zeros((u.shape()[0], m, n));
+    for b in 0..u.shape()[0] {
+        let (ub, gub) = (u.index_axis(Axis(0), b), gu.index_axis(Axis(0), b));
+        let (v, gv) = (
+            vh.index_axis(Axis(0), b).reversed_axes(),
+            gvh.index_axis(Axis(0), b).reversed_axes(),
+        );
+        let (sb, gsb) = (s.row(b), gs.row(b));
+        let f = ndarray::Array2::from_shape_fn((k, k), |(i, j)| {
+            if i == j {
+                0.0
+            } else {
+                1.0 / (sb[j] * sb[j] - sb[i] * sb[i])
+            }
+        });
+        let utgu = ub.t().dot(&gub);
+        let vtgv = v.t().dot(&gv);
+        let mut core = (&f * &(&utgu - &utgu.t())) * sb.view().insert_axis(Axis(0));
+        core = core + &sb.view().insert_axis(Axis(1)) * &(&f * &(&vtgv - &vtgv.t()));
+        for i in 0..k {
+            core[[i, i]] += gsb[i];
+        }
+        let inverse_s = sb.mapv(|x| 1.0 / x);
+        let mut total = ub.dot(&core).dot(&v.t());
+        let projected_u = &gub - &ub.dot(&ub.t().dot(&gub));
+        total = total + (projected_u * inverse_s.view().insert_axis(Axis(0))).dot(&v.t());
+        let projected_v = &gv - &v.dot(&v.t().dot(&gv));
+        total = total + (&ub * &inverse_s.view().insert_axis(Axis(0))).dot(&projected_v.t());
+        grad.index_axis_mut(Axis(0), b).assign(&total);
+    }
+    if grad.iter().any(|x| !x.is_finite()) {
+        return Err(runtime_error(
+            span,
+            "the gradient of svd is undefined where singular values repeat or vanish",
+        ));
+    }
+    grad.into_dyn()
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|_| internal(span, "an svd gradient's shape"))
 }
 
 /// eigh reads A's lower triangle: with S = V (diag(gw) + F ∘ VᵀgV) Vᵀ,
