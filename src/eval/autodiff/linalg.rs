@@ -1,4 +1,5 @@
-//! Gradients of `inv`, `det`, `solve`, `eigh` and `svd`, batched over leading axes:
+//! Gradients of `inv`, `det`, `solve`, `eigh`, `svd` and `qr`, batched over
+//! leading axes:
 //! with Y = A⁻¹, d(A⁻¹) = -Y dA Y, d det A = det A · tr(Y dA), and for
 //! X = A⁻¹B, Bᵀ's gradient is A⁻ᵀG and A's is -(A⁻ᵀG)Xᵀ. The inverses come
 //! from faer's LU, as the kernels' do.
@@ -94,6 +95,11 @@ impl<'a> Interp<'a> {
                     a.clone(),
                     svd([&u, &s, &vh], &g, (a.shape(), span))?,
                 )])
+            }
+            "qr" => {
+                let [q, r] = results(node, span)?;
+                let g = [out(0)?, out(1)?];
+                Ok(vec![(a.clone(), qr([&q, &r], &g, (a.shape(), span))?)])
             }
             "eigh" => {
                 let [w, v] = results(node, span)?;
@@ -221,6 +227,44 @@ fn svd(
     grad.into_dyn()
         .into_shape_with_order(IxDyn(shape))
         .map_err(|_| internal(span, "an svd gradient's shape"))
+}
+
+/// The reduced QR's gradient for m ≥ n (Liao et al., "Differentiable
+/// programming tensor networks"): with M = R gRᵀ − gQᵀ Q and copyltu(M)
+/// its lower triangle mirrored, gA = (gQ + Q copyltu(M)) R⁻ᵀ. A wide
+/// matrix's is not built.
+fn qr(
+    [q, r]: [&ArrayD<f64>; 2],
+    [gq, gr]: &[ArrayD<f64>; 2],
+    (shape, span): (&[usize], Span),
+) -> Eval<ArrayD<f64>> {
+    let (m, n) = (shape[shape.len() - 2], shape[shape.len() - 1]);
+    if m < n {
+        return Err(super::no_rule(span, "qr of a wide matrix"));
+    }
+    let (q, gq, r, gr) = (
+        matrices(q, span)?,
+        matrices(gq, span)?,
+        matrices(r, span)?,
+        matrices(gr, span)?,
+    );
+    let r_inverse = matrices(&inverses(&r.clone().into_dyn(), span)?, span)?;
+    let mut grad = ndarray::Array3::<f64>::zeros((q.shape()[0], m, n));
+    for b in 0..q.shape()[0] {
+        let (qb, gqb) = (q.index_axis(Axis(0), b), gq.index_axis(Axis(0), b));
+        let (rb, grb) = (r.index_axis(Axis(0), b), gr.index_axis(Axis(0), b));
+        let mut mm = rb.dot(&grb.t()) - gqb.t().dot(&qb);
+        for i in 0..n {
+            for j in i + 1..n {
+                mm[[i, j]] = mm[[j, i]];
+            }
+        }
+        let total = (&gqb + &qb.dot(&mm)).dot(&r_inverse.index_axis(Axis(0), b).t());
+        grad.index_axis_mut(Axis(0), b).assign(&total);
+    }
+    grad.into_dyn()
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|_| internal(span, "a qr gradient's shape"))
 }
 
 /// eigh reads A's lower triangle: with S = V (diag(gw) + F ∘ VᵀgV) Vᵀ,

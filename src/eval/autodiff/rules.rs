@@ -175,7 +175,7 @@ impl<'a> Interp<'a> {
                 self.contraction(name, &b, node, g0()?, wants)
             }
             "reduce" => self.einops_reduction(&b, node, g0()?),
-            "inv" | "det" | "solve" | "eigh" | "svd" => {
+            "inv" | "det" | "solve" | "eigh" | "svd" | "qr" => {
                 self.linear_algebra(name, &b, node, &output_cotangent(node, g), wants)
             }
             "conv1d" => self.convolution(&b, node, g0()?, (1, false), wants),
