@@ -5,7 +5,7 @@
 use ndarray::{ArrayView1, Axis as NdAxis, IxDyn, Order};
 use rayon::prelude::*;
 
-use super::sum::{accurate_sum, column_sums, lane_extreme, lane_sum};
+use super::sum::{accurate_sum, column_sums, lane_extreme, lane_sum, Accuracy};
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Eval};
 use crate::eval::parallel::PARALLEL_MIN;
@@ -181,10 +181,10 @@ fn integers(x: &value::Tensor) -> Array<i64> {
     }
 }
 
-/// The compensated sum of `f` over a group, in lanes when it is contiguous.
-pub(super) fn sum_of<T: Copy + Sync>(g: ArrayView1<T>, f: impl Fn(T) -> f64 + Sync) -> f64 {
+/// The sum of `f` over a group, in lanes when it is contiguous.
+fn sum_of<T: Element>(g: ArrayView1<T>, f: impl Fn(T) -> f64 + Sync) -> f64 {
     match g.as_slice() {
-        Some(values) => lane_sum(values, f),
+        Some(values) => lane_sum(values, Accuracy::of::<T>(), f),
         None => accurate_sum(g.iter().map(|&v| f(v))),
     }
 }

@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 
 const LANES: usize = 8;
 
@@ -44,19 +44,74 @@ pub fn accurate_sum(values: impl Iterator<Item = f64>) -> f64 {
     total.value()
 }
 
-/// The compensated sum of `f(v)` over `values`.
-pub fn lane_sum<T: Copy + Sync>(values: &[T], f: impl Fn(T) -> f64 + Sync) -> f64 {
+/// How a sum is accumulated in f64.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Accuracy {
+    /// Neumaier-compensated, for results kept in f64.
+    Compensated,
+    /// Plain f64 lanes, for results rounded to f32: their error, below
+    /// n * 2^-53 of the sum of magnitudes, is far under f32's rounding
+    /// (and NumPy's f32 pairwise sums) for any n up to 2^24.
+    ForF32,
+}
+
+impl Accuracy {
+    /// The accuracy a reduction of elements of type T needs.
+    pub fn of<T: crate::eval::value::Element>() -> Accuracy {
+        if T::F32_RESULTS {
+            Accuracy::ForF32
+        } else {
+            Accuracy::Compensated
+        }
+    }
+}
+
+/// The sum of `f(v)` over `values`.
+pub fn lane_sum<T: Copy + Sync>(
+    values: &[T],
+    accuracy: Accuracy,
+    f: impl Fn(T) -> f64 + Sync,
+) -> f64 {
     if values.len() < 4 * PARALLEL_MIN {
-        return lane_sum_here(values, &f);
+        return lane_sum_here(values, accuracy, &f);
     }
     let parts: Vec<f64> = values
         .par_chunks(PARALLEL_MIN)
-        .map(|part| lane_sum_here(part, &f))
+        .map(|part| lane_sum_here(part, accuracy, &f))
         .collect();
     accurate_sum(parts.into_iter())
 }
 
-fn lane_sum_here<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
+fn lane_sum_here<T: Copy>(values: &[T], accuracy: Accuracy, f: &impl Fn(T) -> f64) -> f64 {
+    match accuracy {
+        Accuracy::Compensated => wide(
+            #[inline(always)]
+            || lanes(values, f),
+        ),
+        Accuracy::ForF32 => wide(
+            #[inline(always)]
+            || plain_lanes(values, f),
+        ),
+    }
+}
+
+#[inline(always)]
+fn plain_lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
+    let mut sum = [0.0f64; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for k in 0..LANES {
+            sum[k] += f(chunk[k]);
+        }
+    }
+    accurate_sum(
+        sum.into_iter()
+            .chain(chunks.remainder().iter().map(|&v| f(v))),
+    )
+}
+
+#[inline(always)]
+fn lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
     let mut sum = [0.0f64; LANES];
     let mut lost = [0.0f64; LANES];
     let mut chunks = values.chunks_exact(LANES);
@@ -85,6 +140,8 @@ fn lane_sum_here<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
 /// data, for reductions over leading axes: each row adds into every
 /// column at once, so the data is read in order.
 pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) -> f64 + Sync) {
+    // Each column is a separate accumulator already, so the compensation
+    // costs little against the memory traffic; kept for every type.
     const BLOCK: usize = 512;
     let cols = out.len();
     let sum_block = |(b, block): (usize, &mut [f64])| {
@@ -111,6 +168,12 @@ pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) ->
             }
         }
     };
+    let sum_block = |block| {
+        wide(
+            #[inline(always)]
+            || sum_block(block),
+        )
+    };
     if data.len() < PARALLEL_MIN {
         out.chunks_mut(BLOCK).enumerate().for_each(sum_block);
     } else {
@@ -120,6 +183,7 @@ pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) ->
 
 /// The greatest (or least) of `f(v)` over nonempty `values`; nan when any
 /// is nan, as NumPy's max.
+#[inline]
 pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64) -> f64 {
     let start = if greatest {
         f64::NEG_INFINITY
@@ -156,19 +220,24 @@ pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64)
 
 #[cfg(test)]
 mod tests {
-    use super::{column_sums, lane_extreme, lane_sum};
+    use super::{column_sums, lane_extreme, lane_sum, Accuracy};
 
     #[test]
     fn lane_sums_keep_what_naive_sums_lose() {
         // A naive sum of 1, 1e100, 1, -1e100 is 0; the exact one is 2.
         let values: Vec<f64> = [1.0, 1e100, 1.0, -1e100].repeat(1001);
-        assert_eq!(lane_sum(&values, |v| v), 2002.0);
+        let exact = Accuracy::Compensated;
+        assert_eq!(lane_sum(&values, exact, |v| v), 2002.0);
         let big: Vec<f32> = vec![0.1; 1 << 18];
-        let exact = f64::from(0.1f32) * (1 << 18) as f64;
-        assert!((lane_sum(&big, f64::from) - exact).abs() <= 1e-9);
-        assert_eq!(lane_sum(&[f64::INFINITY, 1.0, 2.0], |v| v), f64::INFINITY);
-        assert!(lane_sum(&[f64::INFINITY, f64::NEG_INFINITY], |v| v).is_nan());
-        assert_eq!(lane_sum::<f64>(&[], |v| v), 0.0);
+        let sum = f64::from(0.1f32) * (1 << 18) as f64;
+        for accuracy in [exact, Accuracy::ForF32] {
+            assert!((lane_sum(&big, accuracy, f64::from) - sum).abs() <= 1e-9);
+            let infinite = [f64::INFINITY, 1.0, 2.0];
+            assert_eq!(lane_sum(&infinite, accuracy, |v| v), f64::INFINITY);
+            let both = [f64::INFINITY, f64::NEG_INFINITY];
+            assert!(lane_sum(&both, accuracy, |v| v).is_nan());
+            assert_eq!(lane_sum::<f64>(&[], accuracy, |v| v), 0.0);
+        }
     }
 
     #[test]
