@@ -127,7 +127,7 @@ impl<'t> Layout<'t> {
         &self,
         plan: &Plan,
         len: usize,
-        write: fn(f64) -> O,
+        write: impl Fn(f64) -> O + Sync,
         span: Span,
     ) -> Eval<Array<O>> {
         let mut out = vec![O::default(); len];

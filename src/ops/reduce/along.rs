@@ -48,7 +48,7 @@ pub(super) fn along_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Val
 
 /// Applies `row` to every lane of x along `axis`, each computed in f64 and
 /// rounded once by `round`.
-fn rows<T, O>(x: &Array<T>, axis: usize, row: Row, round: fn(f64) -> O) -> Array<O>
+fn rows<T, O>(x: &Array<T>, axis: usize, row: Row, round: impl Fn(f64) -> O + Sync) -> Array<O>
 where
     T: Element,
     O: Copy + Default + Send + Sync,
