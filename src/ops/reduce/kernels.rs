@@ -72,7 +72,7 @@ impl Groups<'_> {
         match x.as_slice() {
             Some(data) if leading && cols > 1 && !self.axes.is_empty() => {
                 let mut out = vec![0.0; cols];
-                column_sums(data, &mut out, T::as_f64);
+                column_sums(data, &mut out, Accuracy::of::<T>(), T::as_f64);
                 self.finish(out)
             }
             _ => self.fold(x, |g| Ok(sum_of(g, T::as_f64))),

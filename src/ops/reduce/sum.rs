@@ -139,45 +139,62 @@ fn lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
 /// The compensated sums of the columns of row-major `[rows, out.len()]`
 /// data, for reductions over leading axes: each row adds into every
 /// column at once, so the data is read in order.
-pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) -> f64 + Sync) {
-    // Each column is a separate accumulator already, so the compensation
-    // costs little against the memory traffic; kept for every type.
+pub fn column_sums<T: Copy + Sync>(
+    data: &[T],
+    out: &mut [f64],
+    accuracy: Accuracy,
+    f: impl Fn(T) -> f64 + Sync,
+) {
     const BLOCK: usize = 512;
     let cols = out.len();
     let sum_block = |(b, block): (usize, &mut [f64])| {
-        let start = b * BLOCK;
-        let mut lost = [0.0f64; BLOCK];
-        let lost = &mut lost[..block.len()];
-        block.fill(0.0);
-        for row in data.chunks_exact(cols) {
-            let values = &row[start..start + block.len()];
-            for ((s, l), &v) in block.iter_mut().zip(lost.iter_mut()).zip(values) {
-                let v = f(v);
-                let next = *s + v;
-                *l += if s.abs() >= v.abs() {
-                    (*s - next) + v
-                } else {
-                    (v - next) + *s
-                };
-                *s = next;
-            }
-        }
-        for (s, l) in block.iter_mut().zip(lost.iter()) {
-            if s.is_finite() {
-                *s += l;
-            }
-        }
-    };
-    let sum_block = |block| {
         wide(
             #[inline(always)]
-            || sum_block(block),
+            || columns(data, cols, b * BLOCK, block, accuracy, &f),
         )
     };
     if data.len() < PARALLEL_MIN {
         out.chunks_mut(BLOCK).enumerate().for_each(sum_block);
     } else {
         out.par_chunks_mut(BLOCK).enumerate().for_each(sum_block);
+    }
+}
+
+/// Columns `start..start + block.len()` of `column_sums`.
+#[inline(always)]
+fn columns<T: Copy>(
+    data: &[T],
+    cols: usize,
+    start: usize,
+    block: &mut [f64],
+    accuracy: Accuracy,
+    f: &impl Fn(T) -> f64,
+) {
+    let mut lost = vec![0.0f64; block.len()];
+    block.fill(0.0);
+    for row in data.chunks_exact(cols) {
+        let values = &row[start..start + block.len()];
+        if accuracy == Accuracy::ForF32 {
+            for (s, &v) in block.iter_mut().zip(values) {
+                *s += f(v);
+            }
+            continue;
+        }
+        for ((s, l), &v) in block.iter_mut().zip(lost.iter_mut()).zip(values) {
+            let v = f(v);
+            let next = *s + v;
+            *l += if s.abs() >= v.abs() {
+                (*s - next) + v
+            } else {
+                (v - next) + *s
+            };
+            *s = next;
+        }
+    }
+    for (s, l) in block.iter_mut().zip(lost.iter()) {
+        if s.is_finite() {
+            *s += l;
+        }
     }
 }
 
@@ -244,8 +261,10 @@ mod tests {
     fn column_sums_add_down_each_column() {
         let data: Vec<f32> = (0..3 * 600).map(|i| (i % 600) as f32).collect();
         let mut out = vec![7.0; 600];
-        column_sums(&data, &mut out, f64::from);
-        assert!(out.iter().enumerate().all(|(j, &s)| s == 3.0 * j as f64));
+        for accuracy in [Accuracy::Compensated, Accuracy::ForF32] {
+            column_sums(&data, &mut out, accuracy, f64::from);
+            assert!(out.iter().enumerate().all(|(j, &s)| s == 3.0 * j as f64));
+        }
     }
 
     #[test]
