@@ -136,9 +136,11 @@ fn lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
     total.value()
 }
 
-/// The compensated sums of the columns of row-major `[rows, out.len()]`
-/// data, for reductions over leading axes: each row adds into every
-/// column at once, so the data is read in order.
+/// The sums of the columns of row-major `[rows, out.len()]` data, for
+/// reductions over leading axes. Each task adds a band of whole rows into
+/// its own accumulators, reading memory in order; the bands' partial sums
+/// are then added compensated. Rows too long for per-task accumulators
+/// are split into blocks of columns instead.
 pub fn column_sums<T: Copy + Sync>(
     data: &[T],
     out: &mut [f64],
@@ -146,12 +148,45 @@ pub fn column_sums<T: Copy + Sync>(
     f: impl Fn(T) -> f64 + Sync,
 ) {
     const BLOCK: usize = 512;
+    // Accumulators of up to 256 KiB per task.
+    const BAND_COLUMNS: usize = 1 << 14;
     let cols = out.len();
+    let rows = data.len() / cols.max(1);
+    if data.len() >= PARALLEL_MIN && cols <= BAND_COLUMNS && rows >= 2 {
+        let band = rows.div_ceil(2 * rayon::current_num_threads()).max(1);
+        let partials: Vec<(Vec<f64>, Vec<f64>)> = data
+            .par_chunks(band * cols)
+            .map(|rows| {
+                let (mut sum, mut lost) = (vec![0.0; cols], vec![0.0; cols]);
+                wide(
+                    #[inline(always)]
+                    || columns(rows, cols, 0, &mut sum, &mut lost, accuracy, &f),
+                );
+                (sum, lost)
+            })
+            .collect();
+        for (j, o) in out.iter_mut().enumerate() {
+            let mut total = Compensated::default();
+            partials.iter().for_each(|(sum, _)| total.add(sum[j]));
+            if total.sum.is_finite() {
+                total.lost += partials.iter().map(|(_, lost)| lost[j]).sum::<f64>();
+            }
+            *o = total.value();
+        }
+        return;
+    }
     let sum_block = |(b, block): (usize, &mut [f64])| {
+        let mut lost = vec![0.0; block.len()];
+        block.fill(0.0);
         wide(
             #[inline(always)]
-            || columns(data, cols, b * BLOCK, block, accuracy, &f),
-        )
+            || columns(data, cols, b * BLOCK, block, &mut lost, accuracy, &f),
+        );
+        for (s, l) in block.iter_mut().zip(&lost) {
+            if s.is_finite() {
+                *s += l;
+            }
+        }
     };
     if data.len() < PARALLEL_MIN {
         out.chunks_mut(BLOCK).enumerate().for_each(sum_block);
@@ -160,27 +195,27 @@ pub fn column_sums<T: Copy + Sync>(
     }
 }
 
-/// Columns `start..start + block.len()` of `column_sums`.
+/// Adds columns `start..start + sum.len()` of every row of `data` into
+/// `sum` (compensated into `lost` unless `accuracy` is `ForF32`).
 #[inline(always)]
 fn columns<T: Copy>(
     data: &[T],
     cols: usize,
     start: usize,
-    block: &mut [f64],
+    sum: &mut [f64],
+    lost: &mut [f64],
     accuracy: Accuracy,
     f: &impl Fn(T) -> f64,
 ) {
-    let mut lost = vec![0.0f64; block.len()];
-    block.fill(0.0);
     for row in data.chunks_exact(cols) {
-        let values = &row[start..start + block.len()];
+        let values = row.get(start..start + sum.len()).unwrap_or(&[]);
         if accuracy == Accuracy::ForF32 {
-            for (s, &v) in block.iter_mut().zip(values) {
+            for (s, &v) in sum.iter_mut().zip(values) {
                 *s += f(v);
             }
             continue;
         }
-        for ((s, l), &v) in block.iter_mut().zip(lost.iter_mut()).zip(values) {
+        for ((s, l), &v) in sum.iter_mut().zip(lost.iter_mut()).zip(values) {
             let v = f(v);
             let next = *s + v;
             *l += if s.abs() >= v.abs() {
@@ -189,11 +224,6 @@ fn columns<T: Copy>(
                 (v - next) + *s
             };
             *s = next;
-        }
-    }
-    for (s, l) in block.iter_mut().zip(lost.iter()) {
-        if s.is_finite() {
-            *s += l;
         }
     }
 }
@@ -259,12 +289,22 @@ mod tests {
 
     #[test]
     fn column_sums_add_down_each_column() {
-        let data: Vec<f32> = (0..3 * 600).map(|i| (i % 600) as f32).collect();
-        let mut out = vec![7.0; 600];
-        for accuracy in [Accuracy::Compensated, Accuracy::ForF32] {
-            column_sums(&data, &mut out, accuracy, f64::from);
-            assert!(out.iter().enumerate().all(|(j, &s)| s == 3.0 * j as f64));
+        // Few rows (column blocks), many rows (bands of rows), and rows too
+        // long for per-band accumulators.
+        for (rows, cols) in [(3, 600), (300, 600), (3, 40_000)] {
+            let data: Vec<f32> = (0..rows * cols).map(|i| (i % cols) as f32).collect();
+            let mut out = vec![7.0; cols];
+            for accuracy in [Accuracy::Compensated, Accuracy::ForF32] {
+                column_sums(&data, &mut out, accuracy, f64::from);
+                let want = |j: usize| rows as f64 * j as f64;
+                assert!(out.iter().enumerate().all(|(j, &s)| s == want(j)));
+            }
         }
+        // The compensation survives the split into bands.
+        let data: Vec<f64> = [1.0, 1e100, 1.0, -1e100].repeat(20_000);
+        let mut out = vec![0.0; 1];
+        column_sums(&data, &mut out, Accuracy::Compensated, |v| v);
+        assert_eq!(out[0], 40_000.0);
     }
 
     #[test]
