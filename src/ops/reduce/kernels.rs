@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use super::sum::{accurate_sum, column_sums, lane_extreme, lane_sum, Accuracy};
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Eval};
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 use crate::eval::value::{self, Array, Element, Value};
 use crate::eval::Interp;
 use crate::ops::Bound;
@@ -159,7 +159,10 @@ pub(super) fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Va
                 })?),
                 (true, false) => F64(with_array!(&x, a => groups.fold(a, |g| {
                     Ok(match g.as_slice() {
-                        Some(values) => lane_extreme(values, greatest, Element::as_f64),
+                        Some(values) => wide(
+                            #[inline(always)]
+                            || lane_extreme(values, greatest, Element::as_f64),
+                        ),
                         None => groups.nonempty(extreme(g, greatest))?.1.as_f64(),
                     })
                 })?)),

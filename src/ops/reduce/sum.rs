@@ -230,7 +230,7 @@ fn columns<T: Copy>(
 
 /// The greatest (or least) of `f(v)` over nonempty `values`; nan when any
 /// is nan, as NumPy's max.
-#[inline]
+#[inline(always)]
 pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64) -> f64 {
     let start = if greatest {
         f64::NEG_INFINITY
