@@ -198,7 +198,7 @@ fn bool_op(op: BinaryOp, a: &Array<bool>, b: &Array<bool>, shape: &[usize]) -> O
 mod num_like {
     use super::{Array, Computed};
 
-    pub trait Float: Copy + Send + Sync + 'static {
+    pub trait Float: Copy + Default + Send + Sync + 'static {
         fn to_f64(self) -> f64;
         fn from_f64(v: f64) -> Self;
         fn wrap(a: Array<Self>) -> Computed;

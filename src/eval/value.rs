@@ -104,25 +104,33 @@ impl Tensor {
 
 /// Every element type as f64, for casts and scalar reads.
 pub trait Element: Copy + Send + Sync {
+    /// Whether float reductions of this type give f32 results, which an
+    /// uncompensated f64 sum already gets right (`ops::reduce`).
+    const F32_RESULTS: bool;
     fn as_f64(self) -> f64;
 }
 
 impl Element for f32 {
+    const F32_RESULTS: bool = true;
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
 }
 impl Element for f64 {
+    const F32_RESULTS: bool = false;
     fn as_f64(self) -> f64 {
         self
     }
 }
 impl Element for i64 {
+    // The mean of i64 is f32, but its elements are not exact in f64.
+    const F32_RESULTS: bool = false;
     fn as_f64(self) -> f64 {
         self as f64
     }
 }
 impl Element for bool {
+    const F32_RESULTS: bool = false;
     fn as_f64(self) -> f64 {
         f64::from(u8::from(self))
     }

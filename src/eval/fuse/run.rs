@@ -9,7 +9,7 @@ use super::plan::{Plan, Step};
 use crate::check::types::DType;
 use crate::eval::interp::{internal, Eval};
 use crate::eval::operators::broadcast_shape;
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 use crate::eval::value::{Array, Element, Tensor};
 use crate::ops::math::{self, Binary, Unary};
 use crate::source::Span;
@@ -127,17 +127,18 @@ impl<'t> Layout<'t> {
         &self,
         plan: &Plan,
         len: usize,
-        write: fn(f64) -> O,
+        write: impl Fn(f64) -> O + Sync,
         span: Span,
     ) -> Eval<Array<O>> {
         let mut out = vec![O::default(); len];
-        let registers = || vec![vec![0.0f64; CHUNK.min(len)]; plan.steps.len()];
-        let chunk = |registers: &mut Vec<Vec<f64>>, (c, target): (usize, &mut [O])| {
-            self.chunk(plan, c * CHUNK, target.len(), registers);
-            if let Some(root) = registers.last() {
-                for (t, &v) in target.iter_mut().zip(root.iter()) {
-                    *t = write(v);
-                }
+        // One register of `width` elements per step, end to end.
+        let width = CHUNK.min(len);
+        let registers = || vec![0.0f64; width * plan.steps.len()];
+        let chunk = |registers: &mut Vec<f64>, (c, target): (usize, &mut [O])| {
+            self.chunk(plan, c * CHUNK, target.len(), width, registers);
+            let root = registers.get(registers.len() - width..).unwrap_or(&[]);
+            for (t, &v) in target.iter_mut().zip(root.iter()) {
+                *t = write(v);
             }
         };
         if len < PARALLEL_MIN {
@@ -154,29 +155,40 @@ impl<'t> Layout<'t> {
             .map_err(|_| internal(span, "a fused result unlike its shape"))
     }
 
-    /// Computes elements `start..start + len` of every step.
-    fn chunk(&self, plan: &Plan, start: usize, len: usize, registers: &mut [Vec<f64>]) {
+    /// Computes elements `start..start + len` of every step: step `i`
+    /// writes `registers[i * width..][..len]`.
+    fn chunk(&self, plan: &Plan, start: usize, len: usize, width: usize, registers: &mut [f64]) {
+        wide(
+            #[inline(always)]
+            || self.steps(plan, start, len, width, registers),
+        )
+    }
+
+    #[inline(always)]
+    fn steps(&self, plan: &Plan, start: usize, len: usize, width: usize, registers: &mut [f64]) {
         for (i, step) in plan.steps.iter().enumerate() {
-            let (done, rest) = registers.split_at_mut(i);
-            let Some(out) = rest.first_mut().map(|r| &mut r[..len]) else {
+            let (done, rest) = registers.split_at_mut(i * width);
+            let Some(out) = rest.get_mut(..len) else {
                 return;
             };
+            let register = |k: usize| done.get(k * width..k * width + len).unwrap_or(&[]);
             match *step {
                 Step::Leaf(leaf) => self.load(leaf, start, out),
                 Step::Neg { arg, f32 } => {
-                    let x = &done[arg][..len];
+                    let x = register(arg);
                     out.iter_mut()
                         .zip(x)
                         .for_each(|(o, &v)| *o = round(-v, f32));
                 }
-                Step::Unary { op, arg, f32 } => unary(op, f32, &done[arg][..len], out),
+                Step::Unary { op, arg, f32 } => unary(op, f32, register(arg), out),
                 Step::Binary { op, lhs, rhs, f32 } => {
-                    binary(op, f32, &done[lhs][..len], &done[rhs][..len], out)
+                    binary(op, f32, register(lhs), register(rhs), out)
                 }
             }
         }
     }
 
+    #[inline(always)]
     /// Leaf `leaf`'s values at output elements `start..start + out.len()`.
     fn load(&self, leaf: usize, start: usize, out: &mut [f64]) {
         let Some(input) = self.leaves.get(leaf) else {
@@ -247,6 +259,7 @@ fn round(v: f64, f32: bool) -> f64 {
     }
 }
 
+#[inline(always)]
 /// As `map_float`: the operand cast to the node's type, the function in
 /// f64, the result rounded once.
 fn unary(op: Unary, f32: bool, x: &[f64], out: &mut [f64]) {
@@ -259,6 +272,7 @@ fn unary(op: Unary, f32: bool, x: &[f64], out: &mut [f64]) {
     })
 }
 
+#[inline(always)]
 /// As the operators and `maximum`/`minimum`/`pow`: both operands cast to
 /// the node's type, the operation in f64, the result rounded once.
 fn binary(op: Binary, f32: bool, a: &[f64], b: &[f64], out: &mut [f64]) {

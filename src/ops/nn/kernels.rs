@@ -3,12 +3,15 @@
 //! the causal mask.
 
 use ndarray::{
-    Array2, Array4, Array6, ArrayView4, Axis as NdAxis, AxisDescription, Ix4, IxDyn, Slice, Zip,
+    Array2, Array4, Array6, ArrayView3, ArrayView4, ArrayViewMut5, Axis as NdAxis, AxisDescription,
+    Ix4, IxDyn, Order, Slice, Zip,
 };
+use rayon::prelude::*;
 
 use super::last_slot;
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Interp};
+use crate::eval::parallel::PARALLEL_MIN;
 use crate::eval::value::{Array, Tensor as Data, Value};
 use crate::ops::linalg::{
     allocatable, arg_array, matmul_arrays, matmul_flops, matrix_product, numeric, Elem,
@@ -129,7 +132,7 @@ fn conv_kernel<'a>(
     numeric!(ev.out_dtype(b), b.span, conv_in(ev, b, &set, transposed)).map(Value::Tensor)
 }
 
-fn conv_in<'a, T: Elem>(
+fn conv_in<'a, T: Elem + Send + Sync>(
     ev: &mut Interp<'a>,
     b: &Bound<'a>,
     set: &Conv,
@@ -256,7 +259,7 @@ fn extent(k: usize, dilation: usize, count: usize, step: usize) -> usize {
 /// patches are gathered into a matrix `[N·OH·OW, C/groups·KH·KW]`, one
 /// strided copy per kernel offset, and multiplied by that group's filters.
 /// The result is channels-last, `[N, OH, OW, O]`.
-fn conv_forward<T: Elem>(
+fn conv_forward<T: Elem + Send + Sync>(
     x: ArrayView4<T>,
     w: ArrayView4<T>,
     set: &Conv,
@@ -291,33 +294,57 @@ fn conv_forward<T: Elem>(
     } else {
         x
     };
-    let mut cols = Array6::<T>::zeros((n, oh, ow, cg, kh, kw));
     let mut out = Array4::<T>::zeros((n, oh, ow, o));
     let failed = |_| internal(span, "an im2col reshape");
     for gi in 0..g {
         let channels = Slice::from(gi * cg..(gi + 1) * cg);
-        for i in 0..kh {
-            for j in 0..kw {
-                let rows = positions(i * dh, oh, sh);
-                let patch =
-                    xp.slice_each_axis(cut([ALL, channels, rows, positions(j * dw, ow, sw)]));
-                let mut col = cols.index_axis_mut(NdAxis(5), j);
-                col.index_axis_mut(NdAxis(4), i)
-                    .assign(&patch.permuted_axes([0, 2, 3, 1]));
+        // Patches ordered (kh, kw, channel) so that each gathered row of
+        // channels is contiguous; one image per task.
+        let mut cols = Array6::<T>::zeros((n, oh, ow, kh, kw, cg));
+        let gather = |(mut image, source): (ArrayViewMut5<T>, ArrayView3<T>)| {
+            for i in 0..kh {
+                for j in 0..kw {
+                    let (rows, across) = (positions(i * dh, oh, sh), positions(j * dw, ow, sw));
+                    let patch = source.slice_each_axis(cut3([channels, rows, across]));
+                    let mut col = image.index_axis_mut(NdAxis(3), j);
+                    col.index_axis_mut(NdAxis(2), i)
+                        .assign(&patch.permuted_axes([1, 2, 0]));
+                }
             }
+        };
+        if cols.len() < PARALLEL_MIN {
+            let pairs = cols.axis_iter_mut(NdAxis(0)).zip(xp.axis_iter(NdAxis(0)));
+            pairs.for_each(gather);
+        } else {
+            cols.axis_iter_mut(NdAxis(0))
+                .into_par_iter()
+                .zip(xp.axis_iter(NdAxis(0)).into_par_iter())
+                .for_each(gather);
         }
         let patches = cols
-            .view()
-            .into_shape_with_order((n * oh * ow, cg * kh * kw))
+            .into_shared()
+            .into_shape_with_order(IxDyn(&[n * oh * ow, kh * kw * cg]))
             .map_err(failed)?;
-        let filters = w.slice_each_axis(cut([(gi * og..(gi + 1) * og).into(), ALL, ALL, ALL]));
-        let filters = filters.to_shape((og, cg * kh * kw)).map_err(failed)?;
-        let y = matrix_product(patches, filters.t()).map_err(failed)?;
+        let filters = w
+            .slice_each_axis(cut([(gi * og..(gi + 1) * og).into(), ALL, ALL, ALL]))
+            .permuted_axes([2, 3, 1, 0]);
+        let filters = filters
+            .to_shape(((kh * kw * cg, og), Order::RowMajor))
+            .map_err(failed)?
+            .into_owned()
+            .into_shared()
+            .into_dyn();
+        let y = matmul_arrays(&patches, &filters, span)?;
         let y = y.into_shape_with_order((n, oh, ow, og)).map_err(failed)?;
         out.slice_each_axis_mut(cut([ALL, ALL, ALL, (gi * og..(gi + 1) * og).into()]))
             .assign(&y);
     }
     Ok(out)
+}
+
+/// The 3-D form of `cut`, for one image's `[C, H, W]`.
+fn cut3(slices: [Slice; 3]) -> impl Fn(AxisDescription) -> Slice {
+    move |axis| slices[axis.axis.index()]
 }
 
 /// x `[N, C, H, W]` with w `[C, O/groups, KH, KW]` (PyTorch's layout), the

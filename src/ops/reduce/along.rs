@@ -6,11 +6,11 @@
 use ndarray::{ArrayViewMut, Axis as NdAxis, Dimension, IxDyn};
 use rayon::prelude::*;
 
-use super::sum::{lane_extreme, lane_sum};
+use super::sum::{lane_extreme, lane_sum, Accuracy};
 use crate::check::types::DType;
 use crate::error::Diagnostic;
 use crate::eval::interp::internal;
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 use crate::eval::value::{self, Array, Element, Value};
 use crate::eval::Interp;
 use crate::ops::math::exp_rounded_to_f32;
@@ -48,7 +48,7 @@ pub(super) fn along_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Val
 
 /// Applies `row` to every lane of x along `axis`, each computed in f64 and
 /// rounded once by `round`.
-fn rows<T, O>(x: &Array<T>, axis: usize, row: Row, round: fn(f64) -> O) -> Array<O>
+fn rows<T, O>(x: &Array<T>, axis: usize, row: Row, round: impl Fn(f64) -> O + Sync) -> Array<O>
 where
     T: Element,
     O: Copy + Default + Send + Sync,
@@ -65,7 +65,10 @@ where
         let one = |buffer: &mut Vec<f64>, (target, source): (&mut [O], &[T])| {
             buffer.clear();
             buffer.extend(source.iter().map(|v| v.as_f64()));
-            normalise(buffer, row, f32_result);
+            wide(
+                #[inline(always)]
+                || normalise(buffer, row, f32_result),
+            );
             for (t, &v) in target.iter_mut().zip(buffer.iter()) {
                 *t = round(v);
             }
@@ -86,6 +89,7 @@ where
     result
 }
 
+#[inline(always)]
 /// One lane, in place. An f32 result takes its exps from
 /// `exp_rounded_to_f32`, which agrees with glibc's once rounded.
 fn normalise(values: &mut [f64], row: Row, f32_result: bool) {
@@ -97,24 +101,29 @@ fn normalise(values: &mut [f64], row: Row, f32_result: bool) {
         }
     };
     let n = values.len() as f64;
+    let accuracy = if f32_result {
+        Accuracy::ForF32
+    } else {
+        Accuracy::Compensated
+    };
     match row {
         // exp(x - max) normalised: the max-subtraction keeps exp finite.
         Row::Softmax => {
             let top = lane_extreme(values, true, |v| v);
             values.iter_mut().for_each(|v| *v = exp(*v - top));
-            let total = lane_sum(values, |v| v);
+            let total = lane_sum(values, accuracy, |v| v);
             values.iter_mut().for_each(|v| *v /= total);
         }
         // x - logsumexp(x), never the log of a softmax that underflowed to 0.
         Row::LogSoftmax => {
             let top = lane_extreme(values, true, |v| v);
-            let log_total = lane_sum(values, |v| exp(v - top)).ln();
+            let log_total = lane_sum(values, accuracy, |v| exp(v - top)).ln();
             values.iter_mut().for_each(|v| *v = *v - top - log_total);
         }
         // (x - mean) / sqrt(var + eps), the population variance, no affine.
         Row::Layernorm(eps) => {
-            let mu = lane_sum(values, |v| v) / n;
-            let var = lane_sum(values, |v| (v - mu) * (v - mu)) / n;
+            let mu = lane_sum(values, accuracy, |v| v) / n;
+            let var = lane_sum(values, accuracy, |v| (v - mu) * (v - mu)) / n;
             let denominator = (var + eps).sqrt();
             values.iter_mut().for_each(|v| *v = (*v - mu) / denominator);
         }

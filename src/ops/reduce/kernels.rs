@@ -5,10 +5,10 @@
 use ndarray::{ArrayView1, Axis as NdAxis, IxDyn, Order};
 use rayon::prelude::*;
 
-use super::sum::{accurate_sum, column_sums, lane_extreme, lane_sum};
+use super::sum::{accurate_sum, column_sums, lane_extreme, lane_sum, Accuracy};
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Eval};
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 use crate::eval::value::{self, Array, Element, Value};
 use crate::eval::Interp;
 use crate::ops::Bound;
@@ -72,7 +72,7 @@ impl Groups<'_> {
         match x.as_slice() {
             Some(data) if leading && cols > 1 && !self.axes.is_empty() => {
                 let mut out = vec![0.0; cols];
-                column_sums(data, &mut out, T::as_f64);
+                column_sums(data, &mut out, Accuracy::of::<T>(), T::as_f64);
                 self.finish(out)
             }
             _ => self.fold(x, |g| Ok(sum_of(g, T::as_f64))),
@@ -159,7 +159,10 @@ pub(super) fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Va
                 })?),
                 (true, false) => F64(with_array!(&x, a => groups.fold(a, |g| {
                     Ok(match g.as_slice() {
-                        Some(values) => lane_extreme(values, greatest, Element::as_f64),
+                        Some(values) => wide(
+                            #[inline(always)]
+                            || lane_extreme(values, greatest, Element::as_f64),
+                        ),
                         None => groups.nonempty(extreme(g, greatest))?.1.as_f64(),
                     })
                 })?)),
@@ -181,10 +184,10 @@ fn integers(x: &value::Tensor) -> Array<i64> {
     }
 }
 
-/// The compensated sum of `f` over a group, in lanes when it is contiguous.
-pub(super) fn sum_of<T: Copy + Sync>(g: ArrayView1<T>, f: impl Fn(T) -> f64 + Sync) -> f64 {
+/// The sum of `f` over a group, in lanes when it is contiguous.
+fn sum_of<T: Element>(g: ArrayView1<T>, f: impl Fn(T) -> f64 + Sync) -> f64 {
     match g.as_slice() {
-        Some(values) => lane_sum(values, f),
+        Some(values) => lane_sum(values, Accuracy::of::<T>(), f),
         None => accurate_sum(g.iter().map(|&v| f(v))),
     }
 }

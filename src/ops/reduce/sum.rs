@@ -4,7 +4,7 @@
 
 use rayon::prelude::*;
 
-use crate::eval::parallel::PARALLEL_MIN;
+use crate::eval::parallel::{wide, PARALLEL_MIN};
 
 const LANES: usize = 8;
 
@@ -44,19 +44,74 @@ pub fn accurate_sum(values: impl Iterator<Item = f64>) -> f64 {
     total.value()
 }
 
-/// The compensated sum of `f(v)` over `values`.
-pub fn lane_sum<T: Copy + Sync>(values: &[T], f: impl Fn(T) -> f64 + Sync) -> f64 {
+/// How a sum is accumulated in f64.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Accuracy {
+    /// Neumaier-compensated, for results kept in f64.
+    Compensated,
+    /// Plain f64 lanes, for results rounded to f32: their error, below
+    /// n * 2^-53 of the sum of magnitudes, is far under f32's rounding
+    /// (and NumPy's f32 pairwise sums) for any n up to 2^24.
+    ForF32,
+}
+
+impl Accuracy {
+    /// The accuracy a reduction of elements of type T needs.
+    pub fn of<T: crate::eval::value::Element>() -> Accuracy {
+        if T::F32_RESULTS {
+            Accuracy::ForF32
+        } else {
+            Accuracy::Compensated
+        }
+    }
+}
+
+/// The sum of `f(v)` over `values`.
+pub fn lane_sum<T: Copy + Sync>(
+    values: &[T],
+    accuracy: Accuracy,
+    f: impl Fn(T) -> f64 + Sync,
+) -> f64 {
     if values.len() < 4 * PARALLEL_MIN {
-        return lane_sum_here(values, &f);
+        return lane_sum_here(values, accuracy, &f);
     }
     let parts: Vec<f64> = values
         .par_chunks(PARALLEL_MIN)
-        .map(|part| lane_sum_here(part, &f))
+        .map(|part| lane_sum_here(part, accuracy, &f))
         .collect();
     accurate_sum(parts.into_iter())
 }
 
-fn lane_sum_here<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
+fn lane_sum_here<T: Copy>(values: &[T], accuracy: Accuracy, f: &impl Fn(T) -> f64) -> f64 {
+    match accuracy {
+        Accuracy::Compensated => wide(
+            #[inline(always)]
+            || lanes(values, f),
+        ),
+        Accuracy::ForF32 => wide(
+            #[inline(always)]
+            || plain_lanes(values, f),
+        ),
+    }
+}
+
+#[inline(always)]
+fn plain_lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
+    let mut sum = [0.0f64; LANES];
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in &mut chunks {
+        for k in 0..LANES {
+            sum[k] += f(chunk[k]);
+        }
+    }
+    accurate_sum(
+        sum.into_iter()
+            .chain(chunks.remainder().iter().map(|&v| f(v))),
+    )
+}
+
+#[inline(always)]
+fn lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
     let mut sum = [0.0f64; LANES];
     let mut lost = [0.0f64; LANES];
     let mut chunks = values.chunks_exact(LANES);
@@ -81,31 +136,53 @@ fn lane_sum_here<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
     total.value()
 }
 
-/// The compensated sums of the columns of row-major `[rows, out.len()]`
-/// data, for reductions over leading axes: each row adds into every
-/// column at once, so the data is read in order.
-pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) -> f64 + Sync) {
+/// The sums of the columns of row-major `[rows, out.len()]` data, for
+/// reductions over leading axes. Each task adds a band of whole rows into
+/// its own accumulators, reading memory in order; the bands' partial sums
+/// are then added compensated. Rows too long for per-task accumulators
+/// are split into blocks of columns instead.
+pub fn column_sums<T: Copy + Sync>(
+    data: &[T],
+    out: &mut [f64],
+    accuracy: Accuracy,
+    f: impl Fn(T) -> f64 + Sync,
+) {
     const BLOCK: usize = 512;
+    // Accumulators of up to 256 KiB per task.
+    const BAND_COLUMNS: usize = 1 << 14;
     let cols = out.len();
-    let sum_block = |(b, block): (usize, &mut [f64])| {
-        let start = b * BLOCK;
-        let mut lost = [0.0f64; BLOCK];
-        let lost = &mut lost[..block.len()];
-        block.fill(0.0);
-        for row in data.chunks_exact(cols) {
-            let values = &row[start..start + block.len()];
-            for ((s, l), &v) in block.iter_mut().zip(lost.iter_mut()).zip(values) {
-                let v = f(v);
-                let next = *s + v;
-                *l += if s.abs() >= v.abs() {
-                    (*s - next) + v
-                } else {
-                    (v - next) + *s
-                };
-                *s = next;
+    let rows = data.len() / cols.max(1);
+    if data.len() >= PARALLEL_MIN && cols <= BAND_COLUMNS && rows >= 2 {
+        let band = rows.div_ceil(2 * rayon::current_num_threads()).max(1);
+        let partials: Vec<(Vec<f64>, Vec<f64>)> = data
+            .par_chunks(band * cols)
+            .map(|rows| {
+                let (mut sum, mut lost) = (vec![0.0; cols], vec![0.0; cols]);
+                wide(
+                    #[inline(always)]
+                    || columns(rows, cols, 0, &mut sum, &mut lost, accuracy, &f),
+                );
+                (sum, lost)
+            })
+            .collect();
+        for (j, o) in out.iter_mut().enumerate() {
+            let mut total = Compensated::default();
+            partials.iter().for_each(|(sum, _)| total.add(sum[j]));
+            if total.sum.is_finite() {
+                total.lost += partials.iter().map(|(_, lost)| lost[j]).sum::<f64>();
             }
+            *o = total.value();
         }
-        for (s, l) in block.iter_mut().zip(lost.iter()) {
+        return;
+    }
+    let sum_block = |(b, block): (usize, &mut [f64])| {
+        let mut lost = vec![0.0; block.len()];
+        block.fill(0.0);
+        wide(
+            #[inline(always)]
+            || columns(data, cols, b * BLOCK, block, &mut lost, accuracy, &f),
+        );
+        for (s, l) in block.iter_mut().zip(&lost) {
             if s.is_finite() {
                 *s += l;
             }
@@ -118,8 +195,42 @@ pub fn column_sums<T: Copy + Sync>(data: &[T], out: &mut [f64], f: impl Fn(T) ->
     }
 }
 
+/// Adds columns `start..start + sum.len()` of every row of `data` into
+/// `sum` (compensated into `lost` unless `accuracy` is `ForF32`).
+#[inline(always)]
+fn columns<T: Copy>(
+    data: &[T],
+    cols: usize,
+    start: usize,
+    sum: &mut [f64],
+    lost: &mut [f64],
+    accuracy: Accuracy,
+    f: &impl Fn(T) -> f64,
+) {
+    for row in data.chunks_exact(cols) {
+        let values = row.get(start..start + sum.len()).unwrap_or(&[]);
+        if accuracy == Accuracy::ForF32 {
+            for (s, &v) in sum.iter_mut().zip(values) {
+                *s += f(v);
+            }
+            continue;
+        }
+        for ((s, l), &v) in sum.iter_mut().zip(lost.iter_mut()).zip(values) {
+            let v = f(v);
+            let next = *s + v;
+            *l += if s.abs() >= v.abs() {
+                (*s - next) + v
+            } else {
+                (v - next) + *s
+            };
+            *s = next;
+        }
+    }
+}
+
 /// The greatest (or least) of `f(v)` over nonempty `values`; nan when any
 /// is nan, as NumPy's max.
+#[inline(always)]
 pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64) -> f64 {
     let start = if greatest {
         f64::NEG_INFINITY
@@ -156,27 +267,44 @@ pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64)
 
 #[cfg(test)]
 mod tests {
-    use super::{column_sums, lane_extreme, lane_sum};
+    use super::{column_sums, lane_extreme, lane_sum, Accuracy};
 
     #[test]
     fn lane_sums_keep_what_naive_sums_lose() {
         // A naive sum of 1, 1e100, 1, -1e100 is 0; the exact one is 2.
         let values: Vec<f64> = [1.0, 1e100, 1.0, -1e100].repeat(1001);
-        assert_eq!(lane_sum(&values, |v| v), 2002.0);
+        let exact = Accuracy::Compensated;
+        assert_eq!(lane_sum(&values, exact, |v| v), 2002.0);
         let big: Vec<f32> = vec![0.1; 1 << 18];
-        let exact = f64::from(0.1f32) * (1 << 18) as f64;
-        assert!((lane_sum(&big, f64::from) - exact).abs() <= 1e-9);
-        assert_eq!(lane_sum(&[f64::INFINITY, 1.0, 2.0], |v| v), f64::INFINITY);
-        assert!(lane_sum(&[f64::INFINITY, f64::NEG_INFINITY], |v| v).is_nan());
-        assert_eq!(lane_sum::<f64>(&[], |v| v), 0.0);
+        let sum = f64::from(0.1f32) * (1 << 18) as f64;
+        for accuracy in [exact, Accuracy::ForF32] {
+            assert!((lane_sum(&big, accuracy, f64::from) - sum).abs() <= 1e-9);
+            let infinite = [f64::INFINITY, 1.0, 2.0];
+            assert_eq!(lane_sum(&infinite, accuracy, |v| v), f64::INFINITY);
+            let both = [f64::INFINITY, f64::NEG_INFINITY];
+            assert!(lane_sum(&both, accuracy, |v| v).is_nan());
+            assert_eq!(lane_sum::<f64>(&[], accuracy, |v| v), 0.0);
+        }
     }
 
     #[test]
     fn column_sums_add_down_each_column() {
-        let data: Vec<f32> = (0..3 * 600).map(|i| (i % 600) as f32).collect();
-        let mut out = vec![7.0; 600];
-        column_sums(&data, &mut out, f64::from);
-        assert!(out.iter().enumerate().all(|(j, &s)| s == 3.0 * j as f64));
+        // Few rows (column blocks), many rows (bands of rows), and rows too
+        // long for per-band accumulators.
+        for (rows, cols) in [(3, 600), (300, 600), (3, 40_000)] {
+            let data: Vec<f32> = (0..rows * cols).map(|i| (i % cols) as f32).collect();
+            let mut out = vec![7.0; cols];
+            for accuracy in [Accuracy::Compensated, Accuracy::ForF32] {
+                column_sums(&data, &mut out, accuracy, f64::from);
+                let want = |j: usize| rows as f64 * j as f64;
+                assert!(out.iter().enumerate().all(|(j, &s)| s == want(j)));
+            }
+        }
+        // The compensation survives the split into bands.
+        let data: Vec<f64> = [1.0, 1e100, 1.0, -1e100].repeat(20_000);
+        let mut out = vec![0.0; 1];
+        column_sums(&data, &mut out, Accuracy::Compensated, |v| v);
+        assert_eq!(out[0], 40_000.0);
     }
 
     #[test]
