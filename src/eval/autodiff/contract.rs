@@ -216,8 +216,38 @@ pub(super) fn matmul(
     wants: &dyn Fn(&Tensor) -> bool,
     span: Span,
 ) -> Eval<Grads> {
+    if let Some(grads) = matrix_product_grads(l, r, g, wants) {
+        return Ok(grads);
+    }
     let labels = Labelled::matmul(l.shape(), r.shape());
     labelled_grads(&labels, &[l, r], g, wants, span)
+}
+
+/// The common case of two matrices, G Bᵀ and Aᵀ G directly; `None` for
+/// any other ranks.
+fn matrix_product_grads(
+    l: &Tensor,
+    r: &Tensor,
+    g: &ArrayD<f64>,
+    wants: &dyn Fn(&Tensor) -> bool,
+) -> Option<Grads> {
+    if l.shape().len() != 2 || r.shape().len() != 2 {
+        return None;
+    }
+    let as_matrix = |a: ArrayD<f64>| a.into_dimensionality::<ndarray::Ix2>().ok();
+    let (a, b, g) = (
+        as_matrix(floats(l))?,
+        as_matrix(floats(r))?,
+        as_matrix(g.clone())?,
+    );
+    let mut grads = Vec::new();
+    if wants(l) {
+        grads.push((l.clone(), g.dot(&b.t()).into_dyn()));
+    }
+    if wants(r) {
+        grads.push((r.clone(), a.t().dot(&g).into_dyn()));
+    }
+    Some(grads)
 }
 
 impl<'a> Interp<'a> {

@@ -70,21 +70,28 @@ impl DTypes {
     }
 }
 
-/// A tensor's identity while recording.
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// A tensor's identity while recording: its data pointer, and its view
+/// (shape and strides) hashed, which keeps the key free of allocation on
+/// the hot path. Two views of one buffer whose layouts' 64-bit hashes
+/// collide are the only confusion possible.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     dtype: DType,
     data: usize,
-    shape: Vec<usize>,
-    strides: Vec<isize>,
+    view: u64,
 }
 
 fn key(t: &Tensor) -> Key {
-    crate::with_array!(t, a => Key {
-        dtype: t.dtype(),
-        data: a.as_ptr() as usize,
-        shape: a.shape().to_vec(),
-        strides: a.strides().to_vec(),
+    use std::hash::{Hash, Hasher};
+    let mut view = rustc_hash::FxHasher::default();
+    crate::with_array!(t, a => {
+        a.shape().hash(&mut view);
+        a.strides().hash(&mut view);
+        Key {
+            dtype: t.dtype(),
+            data: a.as_ptr() as usize,
+            view: view.finish(),
+        }
     })
 }
 

@@ -289,10 +289,24 @@ fn operator(
         }
         BinaryOp::Mul => {
             if left {
-                push(l, g * &floats(r));
+                push(l, scaled(g, r));
             }
             if right {
-                push(r, g * &floats(l));
+                push(r, scaled(g, l));
+            }
+            grads
+        }
+        // A constant exponent (`x ** 2`) needs no broadcast of its own.
+        BinaryOp::Pow if !right && r.len() == 1 => {
+            let e = r.item().unwrap_or(f64::NAN);
+            let x = floats(l);
+            let d = match e {
+                0.0 => x.mapv(|_| 0.0),
+                2.0 => x * 2.0,
+                _ => x.mapv(|v| e * v.powf(e - 1.0)),
+            };
+            if left {
+                push(l, g * &d);
             }
             grads
         }
@@ -307,6 +321,14 @@ fn operator(
             (BinaryOp::Pow, false) if x > 0.0 => x.powf(y) * x.ln(),
             _ => 0.0,
         }),
+    }
+}
+
+/// `g ⊙ t`, with a one-element `t` read as a number.
+fn scaled(g: &ArrayD<f64>, t: &Tensor) -> ArrayD<f64> {
+    match t.len() {
+        1 => g * t.item().unwrap_or(f64::NAN),
+        _ => g * &floats(t),
     }
 }
 
