@@ -99,7 +99,7 @@ impl<'a> Interp<'a> {
             "qr" => {
                 let [q, r] = results(node, span)?;
                 let g = [out(0)?, out(1)?];
-                Ok(vec![(a.clone(), qr([&q, &r], &g, (a.shape(), span))?)])
+                Ok(vec![(a.clone(), qr([&floats(a), &q, &r], &g, span)?)])
             }
             "eigh" => {
                 let [w, v] = results(node, span)?;
@@ -229,38 +229,46 @@ fn svd(
         .map_err(|_| internal(span, "an svd gradient's shape"))
 }
 
-/// The reduced QR's gradient for m ≥ n (Liao et al., "Differentiable
-/// programming tensor networks"): with M = R gRᵀ − gQᵀ Q and copyltu(M)
-/// its lower triangle mirrored, gA = (gQ + Q copyltu(M)) R⁻ᵀ. A wide
-/// matrix's is not built.
-fn qr(
-    [q, r]: [&ArrayD<f64>; 2],
-    [gq, gr]: &[ArrayD<f64>; 2],
-    (shape, span): (&[usize], Span),
-) -> Eval<ArrayD<f64>> {
+/// The reduced QR's gradient (Liao et al., "Differentiable programming
+/// tensor networks"). With k = min(m, n), A = [X | Y] and R = [U | V] split
+/// after k columns (V and Y empty when m ≥ n): gQ' = gQ + Y gVᵀ,
+/// M = U gUᵀ − gQ'ᵀ Q with its lower triangle mirrored (copyltu),
+/// gX = (gQ' + Q copyltu(M)) U⁻ᵀ and gY = Q gV.
+fn qr([a, q, r]: [&ArrayD<f64>; 3], [gq, gr]: &[ArrayD<f64>; 2], span: Span) -> Eval<ArrayD<f64>> {
+    let shape = a.shape();
     let (m, n) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-    if m < n {
-        return Err(super::no_rule(span, "qr of a wide matrix"));
-    }
-    let (q, gq, r, gr) = (
+    let k = m.min(n);
+    let (a3, q, gq, r, gr) = (
+        matrices(a, span)?,
         matrices(q, span)?,
         matrices(gq, span)?,
         matrices(r, span)?,
         matrices(gr, span)?,
     );
-    let r_inverse = matrices(&inverses(&r.clone().into_dyn(), span)?, span)?;
+    let square = r.slice(ndarray::s![.., .., ..k]).to_owned().into_dyn();
+    let u_inverse = matrices(&inverses(&square, span)?, span)?;
     let mut grad = ndarray::Array3::<f64>::zeros((q.shape()[0], m, n));
     for b in 0..q.shape()[0] {
-        let (qb, gqb) = (q.index_axis(Axis(0), b), gq.index_axis(Axis(0), b));
+        let qb = q.index_axis(Axis(0), b);
         let (rb, grb) = (r.index_axis(Axis(0), b), gr.index_axis(Axis(0), b));
-        let mut mm = rb.dot(&grb.t()) - gqb.t().dot(&qb);
-        for i in 0..n {
-            for j in i + 1..n {
+        let (u, gu) = (
+            rb.slice(ndarray::s![.., ..k]),
+            grb.slice(ndarray::s![.., ..k]),
+        );
+        let gv = grb.slice(ndarray::s![.., k..]);
+        let y = a3.index_axis(Axis(0), b);
+        let y = y.slice(ndarray::s![.., k..]);
+        let gq_full = &gq.index_axis(Axis(0), b) + &y.dot(&gv.t());
+        let mut mm = u.dot(&gu.t()) - gq_full.t().dot(&qb);
+        for i in 0..k {
+            for j in i + 1..k {
                 mm[[i, j]] = mm[[j, i]];
             }
         }
-        let total = (&gqb + &qb.dot(&mm)).dot(&r_inverse.index_axis(Axis(0), b).t());
-        grad.index_axis_mut(Axis(0), b).assign(&total);
+        let gx = (&gq_full + &qb.dot(&mm)).dot(&u_inverse.index_axis(Axis(0), b).t());
+        let mut out = grad.index_axis_mut(Axis(0), b);
+        out.slice_mut(ndarray::s![.., ..k]).assign(&gx);
+        out.slice_mut(ndarray::s![.., k..]).assign(&qb.dot(&gv));
     }
     grad.into_dyn()
         .into_shape_with_order(IxDyn(shape))
