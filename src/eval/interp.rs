@@ -544,10 +544,15 @@ impl<'a> Interp<'a> {
         }
         if self.fusion_enabled() && super::fuse::may_fuse(e) {
             if let Some(v) = self.fused(e)? {
+                super::cancel::check(e.span)?;
                 return Ok(v);
             }
         }
-        self.expr_kind(e)
+        let value = self.expr_kind(e)?;
+        // Kernels skip their remaining chunks once Ctrl-C asks them to;
+        // what they return then is not a result.
+        super::cancel::check(e.span)?;
+        Ok(value)
     }
 
     pub(super) fn expr_kind(&mut self, e: &'a Expr) -> Eval<Value> {

@@ -92,6 +92,10 @@ where
 {
     let mut out = vec![U::default(); len];
     out.par_chunks_mut(TASK).enumerate().for_each(|(t, part)| {
+        // A cancelled run's result is discarded, so its tasks can stop.
+        if crate::eval::cancel::requested() {
+            return;
+        }
         wide(
             #[inline(always)]
             || fill(t * TASK, part),

@@ -135,6 +135,10 @@ impl<'t> Layout<'t> {
         let width = CHUNK.min(len);
         let registers = || vec![0.0f64; width * plan.steps.len()];
         let chunk = |registers: &mut Vec<f64>, (c, target): (usize, &mut [O])| {
+            // A cancelled run's result is discarded, so its chunks can stop.
+            if crate::eval::cancel::requested() {
+                return;
+            }
             self.chunk(plan, c * CHUNK, target.len(), width, registers);
             let root = registers.get(registers.len() - width..).unwrap_or(&[]);
             for (t, &v) in target.iter_mut().zip(root.iter()) {

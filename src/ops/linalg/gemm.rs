@@ -69,12 +69,18 @@ where
     let threads = rayon::current_num_threads();
     let shared = count > 1 && work.saturating_mul(count) >= SMALL;
     if shared && (work < LARGE || count >= PER_THREAD * threads) {
-        out.par_chunks_mut(size)
-            .enumerate()
-            .for_each(|(i, dst)| product(i, dst, Par::Seq));
+        out.par_chunks_mut(size).enumerate().for_each(|(i, dst)| {
+            // A cancelled run's result is discarded: skip what is left.
+            if !crate::eval::cancel::requested() {
+                product(i, dst, Par::Seq)
+            }
+        });
     } else {
         let pieces = if work < SMALL { 1 } else { threads };
         for (i, dst) in out.chunks_mut(size).enumerate() {
+            if crate::eval::cancel::requested() {
+                break;
+            }
             split(
                 MatMut::from_row_major_slice_mut(dst, m, n),
                 faer_ref(lhs.index_axis(Axis(0), i)),
