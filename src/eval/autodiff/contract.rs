@@ -5,9 +5,8 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::rules::{unbroadcast, Grads};
-use super::{floats, Node};
+use super::{einsum, floats, Node};
 use crate::check::rules::einsum_spec::{implicit_output, parse_einsum, SpecItem};
-use crate::check::types::DType;
 use crate::eval::interp::{internal, Eval, Interp};
 use crate::eval::value::Tensor;
 use crate::ops::Bound;
@@ -134,17 +133,15 @@ impl Labelled {
         let letters =
             |labels: &[usize]| -> String { labels.iter().map(|&l| LETTERS[l] as char).collect() };
         let mut terms = vec![letters(&self.output)];
-        let mut values = vec![Tensor::F64(g.clone().into_shared())];
+        let mut values = vec![g];
         for (i, labels) in self.inputs.iter().enumerate() {
             if i != j {
                 terms.push(letters(labels));
-                values.push(Tensor::F64(operands[i].clone().into_shared()));
+                values.push(&operands[i]);
             }
         }
         let spec = format!("{}->{}", terms.join(","), letters(&present));
-        let product = crate::ops::einsum_values(&spec, &values, DType::F64)
-            .map_err(|what| internal(span, what))?;
-        let mut grad = floats(&product);
+        let mut grad = einsum(&spec, &values, span)?;
         // j's own size of each unique label (equal for a repeated one).
         let own_size = |l: usize| {
             own.iter()
@@ -260,10 +257,7 @@ impl<'a> Interp<'a> {
         wants: &dyn Fn(&Tensor) -> bool,
     ) -> Eval<Grads> {
         let span = b.span;
-        let arg = |i: usize| {
-            node.arg(b, i)
-                .ok_or_else(|| internal(b.span_of(i), "an argument was not recorded"))
-        };
+        let arg = |i: usize| node.input(b, i);
         match name {
             "matmul" | "dot" => matmul(arg(0)?, arg(1)?, &g, wants, span),
             "outer" => {

@@ -6,13 +6,11 @@
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::rules::{unbroadcast, Grads};
-use super::{floats, Node};
-use crate::check::types::DType;
+use super::{einsum, floats, reshaped, Node};
 use crate::eval::interp::{internal, Eval, Interp};
 use crate::eval::value::Tensor;
 use crate::ops::nn::{conv_settings, setting};
 use crate::ops::Bound;
-use crate::source::Span;
 
 /// How windows of a `[.., H, W]` input map to `[OH, OW]` output positions.
 #[derive(Clone, Copy)]
@@ -102,23 +100,6 @@ fn back(a: ArrayD<f64>, spatial: usize) -> ArrayD<f64> {
     }
 }
 
-fn reshaped(a: ArrayD<f64>, shape: &[usize], span: Span) -> Eval<ArrayD<f64>> {
-    a.as_standard_layout()
-        .into_owned()
-        .into_shape_with_order(IxDyn(shape))
-        .map_err(|_| internal(span, "a convolution gradient's shape"))
-}
-
-fn einsum(spec: &str, operands: &[&ArrayD<f64>], span: Span) -> Eval<ArrayD<f64>> {
-    let values: Vec<Tensor> = operands
-        .iter()
-        .map(|a| Tensor::F64((*a).clone().into_shared()))
-        .collect();
-    let product = crate::ops::einsum_values(spec, &values, DType::F64)
-        .map_err(|what| internal(span, what))?;
-    Ok(floats(&product))
-}
-
 impl<'a> Interp<'a> {
     pub(super) fn convolution(
         &mut self,
@@ -130,11 +111,7 @@ impl<'a> Interp<'a> {
     ) -> Eval<Grads> {
         let span = b.span;
         let set = conv_settings(self, b, spatial, transposed)?;
-        let arg = |i: usize| {
-            node.arg(b, i)
-                .ok_or_else(|| internal(b.span_of(i), "an argument was not recorded"))
-        };
-        let (x, w) = (arg(0)?, arg(1)?);
+        let (x, w) = (node.input(b, 0)?, node.input(b, 1)?);
         let (xs, ws) = (four_d(floats(x), spatial), four_d(floats(w), spatial));
         let gy = four_d(g.clone(), spatial);
         let groups = set.groups;
@@ -201,7 +178,7 @@ impl<'a> Interp<'a> {
             }
         }
         if b.get(2).is_some() {
-            let bias = arg(2)?;
+            let bias = node.input(b, 2)?;
             if wants(bias) {
                 // The bias is added along the channel axis (1).
                 let mut sum = g;
@@ -226,9 +203,7 @@ impl<'a> Interp<'a> {
         max: bool,
     ) -> Eval<Grads> {
         let span = b.span;
-        let x = node
-            .arg(b, 0)
-            .ok_or_else(|| internal(span, "a pooling input was not recorded"))?;
+        let x = node.input(b, 0)?;
         let k = setting(self, b, 1, 2, &[])?;
         let stride = setting(self, b, 2, 2, &k)?;
         let (&[kh, kw], &[sh, sw]) = (k.as_slice(), stride.as_slice()) else {

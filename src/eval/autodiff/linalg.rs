@@ -9,8 +9,7 @@ use faer::Mat;
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::rules::{unbroadcast, Grads};
-use super::{floats, Node};
-use crate::check::types::DType;
+use super::{einsum, floats, Node};
 use crate::eval::interp::{internal, runtime_error, Eval, Interp};
 use crate::eval::value::Tensor;
 use crate::ops::Bound;
@@ -47,16 +46,6 @@ fn inverses(a: &ArrayD<f64>, span: Span) -> Eval<ArrayD<f64>> {
     Ok(out)
 }
 
-fn einsum(spec: &str, operands: &[&ArrayD<f64>], span: Span) -> Eval<ArrayD<f64>> {
-    let values: Vec<Tensor> = operands
-        .iter()
-        .map(|a| Tensor::F64((*a).clone().into_shared()))
-        .collect();
-    crate::ops::einsum_values(spec, &values, DType::F64)
-        .map(|t| floats(&t))
-        .map_err(|what| internal(span, what))
-}
-
 impl<'a> Interp<'a> {
     pub(super) fn linear_algebra(
         &mut self,
@@ -68,11 +57,7 @@ impl<'a> Interp<'a> {
     ) -> Eval<Grads> {
         let span = b.span;
         let g = out(0)?;
-        let arg = |i: usize| {
-            node.arg(b, i)
-                .ok_or_else(|| internal(b.span_of(i), "an argument was not recorded"))
-        };
-        let a = arg(0)?;
+        let a = node.input(b, 0)?;
         match name {
             "inv" => {
                 let y = floats(node.output_tensor(span)?);
@@ -85,7 +70,8 @@ impl<'a> Interp<'a> {
                 let scale = (&g * &det)
                     .insert_axis(Axis(det.ndim()))
                     .insert_axis(Axis(det.ndim() + 1));
-                let transposed = y.reversed_last_two();
+                let mut transposed = y;
+                transposed.swap_axes(a.shape().len() - 2, a.shape().len() - 1);
                 Ok(vec![(a.clone(), transposed * &scale)])
             }
             "svd" => {
@@ -110,7 +96,7 @@ impl<'a> Interp<'a> {
                 )])
             }
             _ => {
-                let rhs = arg(1)?;
+                let rhs = node.input(b, 1)?;
                 let y = inverses(&floats(a), span)?;
                 let x = floats(node.output_tensor(span)?);
                 let vector = rhs.shape().len() == 1;
@@ -327,17 +313,4 @@ fn eigh(
     grad.into_dyn()
         .into_shape_with_order(IxDyn(shape))
         .map_err(|_| internal(span, "an eigh gradient's shape"))
-}
-
-/// Matrices transposed in a `[..., n, n]` stack.
-trait LastTwo {
-    fn reversed_last_two(self) -> ArrayD<f64>;
-}
-
-impl LastTwo for ArrayD<f64> {
-    fn reversed_last_two(mut self) -> ArrayD<f64> {
-        let rank = self.ndim();
-        self.swap_axes(rank - 2, rank - 1);
-        self
-    }
 }

@@ -129,6 +129,12 @@ impl<'a> Node<'a> {
         self.child(id)
     }
 
+    /// Argument `i`, which the call must have evaluated.
+    fn input(&self, b: &Bound, i: usize) -> Eval<&Tensor> {
+        self.arg(b, i)
+            .ok_or_else(|| internal(b.span_of(i), "an argument was not recorded"))
+    }
+
     fn child(&self, id: NodeId) -> Option<&Tensor> {
         self.children
             .iter()
@@ -150,9 +156,13 @@ pub(crate) struct Tape<'a> {
 }
 
 impl<'a> Tape<'a> {
+    fn tracks(&self, t: &Tensor) -> bool {
+        t.dtype().is_float() && self.ids.contains_key(&key(t))
+    }
+
     fn tracked(&self, v: &Value) -> bool {
         match v {
-            Value::Tensor(t) => t.dtype().is_float() && self.ids.contains_key(&key(t)),
+            Value::Tensor(t) => self.tracks(t),
             Value::Tuple(items) => items.iter().any(|i| self.tracked(i)),
             _ => false,
         }
@@ -209,12 +219,16 @@ impl<'a> Interp<'a> {
         let children = tape.frames.pop().unwrap_or_default();
         let value = result?;
         let record = children.iter().any(|(_, v)| tape.tracked(v));
-        let record = record && is_operation(self, e);
-        let context = self.context();
+        // The call's frame is copied only for a node that keeps it.
+        let context = if record && is_operation(self, e) {
+            Some(self.context())
+        } else {
+            None
+        };
         let Some(Trace::Record(tape)) = self.trace.as_deref_mut() else {
             return Ok(value);
         };
-        if record {
+        if let Some(context) = context {
             tape.push(Node {
                 op: Op::Expr(e),
                 children,
@@ -264,8 +278,7 @@ impl<'a> Interp<'a> {
         let Some(Trace::Record(tape)) = self.trace.as_deref_mut() else {
             return;
         };
-        let (t, v) = (Value::Tensor(target.clone()), Value::Tensor(value.clone()));
-        if !tape.tracked(&t) && !tape.tracked(&v) {
+        if !tape.tracks(target) && !tape.tracks(value) {
             return;
         }
         let children = tape.frames.last().cloned().unwrap_or_default();
@@ -347,7 +360,7 @@ impl<'a> Interp<'a> {
                 continue;
             }
             let g = std::mem::take(&mut cotangents[index]);
-            let wants = |t: &Tensor| tape.tracked(&Value::Tensor(t.clone()));
+            let wants = |t: &Tensor| tape.tracks(t);
             let grads = self.vjp(node, &g, &wants)?;
             for (input, grad) in grads {
                 if grad.shape() != input.shape() {
@@ -405,6 +418,25 @@ fn add(slots: &mut Vec<Option<ArrayD<f64>>>, slot: usize, g: ArrayD<f64>) {
         Some(sum) => *sum += &g,
         empty => *empty = Some(g),
     }
+}
+
+/// einsum of f64 arrays, for rules written as contractions.
+fn einsum(spec: &str, operands: &[&ArrayD<f64>], span: Span) -> Eval<ArrayD<f64>> {
+    let values: Vec<Tensor> = operands
+        .iter()
+        .map(|a| Tensor::F64((*a).clone().into_shared()))
+        .collect();
+    crate::ops::einsum_values(spec, &values, DType::F64)
+        .map(|t| floats(&t))
+        .map_err(|what| internal(span, what))
+}
+
+/// `a`'s elements, row-major, in another shape.
+fn reshaped(a: ArrayD<f64>, shape: &[usize], span: Span) -> Eval<ArrayD<f64>> {
+    a.as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(shape))
+        .map_err(|_| internal(span, "a gradient of another size"))
 }
 
 /// A tensor's values in f64, for the backward pass.

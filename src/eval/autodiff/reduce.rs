@@ -5,7 +5,7 @@
 use ndarray::{Array2, ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn};
 
 use super::rules::Grads;
-use super::{floats, Node};
+use super::{floats, reshaped, Node};
 use crate::eval::interp::{internal, Eval, Interp};
 use crate::ops::Bound;
 use crate::source::Span;
@@ -91,9 +91,7 @@ impl<'a> Interp<'a> {
         g: ArrayD<f64>,
     ) -> Eval<Grads> {
         let span = b.span;
-        let x = node
-            .arg(b, 0)
-            .ok_or_else(|| internal(span, "a reduction's input was not recorded"))?;
+        let x = node.input(b, 0)?;
         let rank = x.shape().len();
         let mut axes = self.arg_axes(b, 1, rank)?;
         axes.sort_unstable();
@@ -120,9 +118,7 @@ impl<'a> Interp<'a> {
         g: ArrayD<f64>,
     ) -> Eval<Grads> {
         let span = b.span;
-        let x = node
-            .arg(b, 0)
-            .ok_or_else(|| internal(span, "a normalisation's input was not recorded"))?;
+        let x = node.input(b, 0)?;
         let rank = x.shape().len();
         let axis = self.data_axis(b, 1, 0, rank)?;
         // layernorm and the softmaxes work along `axis`; batchnorm over
@@ -230,15 +226,13 @@ impl<'a> Interp<'a> {
         g: ArrayD<f64>,
     ) -> Eval<Grads> {
         let span = b.span;
-        let x = node
-            .arg(b, 0)
-            .ok_or_else(|| internal(span, "a reduction's input was not recorded"))?;
+        let x = node.input(b, 0)?;
         let how = match b.get(2).map(|e| &e.kind) {
             Some(crate::syntax::ast::ExprKind::Str(how)) => how.clone(),
             _ => return Err(internal(span, "a reduction without its operation")),
         };
         let layout = crate::ops::einops::reduce_groups(self, b, x.shape())?;
-        let xs = reshape(floats(x), &layout.elementary, span)?;
+        let xs = reshaped(floats(x), &layout.elementary, span)?;
         let groups = Groups::new(&xs, &layout.dropped, span)?;
         let count = groups.rows.nrows();
         let mut inverse = vec![0; layout.order.len()];
@@ -246,21 +240,14 @@ impl<'a> Interp<'a> {
             inverse[k] = i;
         }
         let in_group_order = |a: ArrayD<f64>| -> Eval<Array2<f64>> {
-            let a = reshape(a, &layout.kept, span)?.permuted_axes(IxDyn(&inverse));
+            let a = reshaped(a, &layout.kept, span)?.permuted_axes(IxDyn(&inverse));
             column(&a, count, span)
         };
         let g = in_group_order(g)?;
         let y = in_group_order(floats(node.output_tensor(span)?))?;
         let grad = group_gradient(&how, &groups, (&g, &y), 0.0, span)?;
-        Ok(vec![(x.clone(), reshape(grad, x.shape(), span)?)])
+        Ok(vec![(x.clone(), reshaped(grad, x.shape(), span)?)])
     }
-}
-
-fn reshape(a: ArrayD<f64>, shape: &[usize], span: Span) -> Eval<ArrayD<f64>> {
-    a.as_standard_layout()
-        .into_owned()
-        .into_shape_with_order(IxDyn(shape))
-        .map_err(|_| internal(span, "a reduction gradient's shape"))
 }
 
 /// Each element's gradient of a product: `g` times the product of the
