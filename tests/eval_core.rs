@@ -231,6 +231,42 @@ fn the_profile_counts_kernel_flops() {
     );
 }
 
+/// Reductions, normalisations and factorisations are charged from the
+/// proved shape of their input, also inside a fn where it is generic.
+#[test]
+fn the_profile_charges_reductions_and_factorisations() {
+    let src = "fn total(x: [N, M]) -> [M] {\n    sum(x, 0)\n}\nlet a = ones([6, 4])\nlet s = total(a)\nlet p = softmax(a, -1)\nlet i = inv(eye(5) * 2.0)\nlet (u, v, w) = svd(a)\nlet r = reshape(a, [4, 6])";
+    let file = SourceFile::new("t.tsr", src);
+    let options = RunOptions {
+        profile: true,
+        ..RunOptions::default()
+    };
+    let outcome = run_source(&file, &options, &mut Vec::new());
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    let flops = |line: usize| {
+        outcome
+            .profile
+            .lines(&file)
+            .into_iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, c)| c.flops)
+    };
+    assert_eq!(flops(2), Some(24.0), "sum reads each of the 6·4 elements");
+    assert_eq!(
+        flops(5),
+        Some(0.0),
+        "the call's line is charged only its own work"
+    );
+    assert_eq!(flops(6), Some(5.0 * 24.0), "softmax: five passes");
+    assert_eq!(
+        flops(7),
+        Some(2.0 * 125.0 + 25.0),
+        "inv: 2n³, and the scaling"
+    );
+    assert_eq!(flops(8), Some(6.0 * 6.0 * 16.0 + 11.0 * 64.0), "thin SVD");
+    assert_eq!(flops(9), Some(0.0), "moving data is free");
+}
+
 #[test]
 fn integer_literals_stay_exact_beyond_f64_precision() {
     let src = "print(9007199254740993, 9007199254740993 + 1, [9007199254740993][0])";

@@ -28,7 +28,27 @@ impl<'a> Interp<'a> {
         let bound = crate::ops::bind_builtin(name, &args, e.span, e.id)
             .ok_or_else(|| internal(e.span, "a call the checker did not bind"))?;
         self.check_memory(e)?;
-        kernel(self, &bound)
+        let value = kernel(self, &bound)?;
+        if self.options.profile {
+            self.charge_builtin(name, &bound, &value);
+        }
+        Ok(value)
+    }
+
+    /// Adds the FLOPs of a builtin that does not count its own
+    /// (`super::cost`), from the shapes the checker proved for its
+    /// arguments: the kernel has consumed the values themselves.
+    fn charge_builtin(&mut self, name: &str, bound: &crate::ops::Bound, value: &Value) {
+        let proved = |i: usize| bound.get(i).and_then(|a| self.sizes.shape(self.fact(a)?));
+        let (input, second) = (proved(0), proved(1));
+        let shapes = super::cost::Shapes {
+            input: input.as_deref(),
+            second: second.as_deref(),
+            output: elements(value),
+        };
+        if let Some(flops) = super::cost::builtin_flops(name, &shapes) {
+            self.add_flops(flops);
+        }
     }
 
     fn call_fn(
@@ -82,7 +102,9 @@ impl<'a> Interp<'a> {
         let mut value = Value::Nothing;
         for (i, stmt) in stmts.iter().enumerate() {
             match (&stmt.kind, i + 1 == stmts.len()) {
-                (StmtKind::Expr(e), true) => value = self.expr(e)?,
+                (StmtKind::Expr(e), true) => {
+                    value = self.charged(stmt.span, |ev| Ok(ev.expr(e)?))?;
+                }
                 _ => self.stmt(stmt)?,
             }
         }
@@ -125,4 +147,13 @@ fn bind_frame(sig: &FnSig, values: &[Value]) -> Frame {
         }
     }
     frame
+}
+
+/// The elements of a value, over every tensor of a tuple.
+fn elements(value: &Value) -> usize {
+    match value {
+        Value::Tensor(t) => t.len(),
+        Value::Tuple(items) => items.iter().map(elements).sum(),
+        _ => 0,
+    }
 }

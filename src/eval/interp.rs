@@ -247,20 +247,29 @@ impl<'a> Interp<'a> {
             self.end_statement();
             return result;
         }
+        self.charged(stmt.span, |ev| ev.stmt_kind(stmt))
+    }
+
+    /// Runs `work` for the statement at `span`, which `--profile` charges.
+    /// Each line is charged its own work only: what nested statements
+    /// (a loop's body, a called fn's lines) cost is charged to them, so
+    /// a one-line loop is not counted twice and the column sums to the run.
+    pub(super) fn charged<T>(
+        &mut self,
+        span: Span,
+        work: impl FnOnce(&mut Self) -> Result<T, Flow>,
+    ) -> Result<T, Flow> {
         if !self.options.profile {
-            return self.stmt_kind(stmt);
+            return work(self);
         }
-        // Each line is charged its own work only: what nested statements
-        // (a loop's body, a called fn's lines) cost is charged to them, so
-        // a one-line loop is not counted twice and the column sums to the run.
         let outer = std::mem::take(&mut self.nested_cost);
         let (start, flops) = (std::time::Instant::now(), self.flops);
-        let result = self.stmt_kind(stmt);
+        let result = work(self);
         let (seconds, flops) = (start.elapsed().as_secs_f64(), self.flops - flops);
         let nested = std::mem::replace(&mut self.nested_cost, outer);
         self.nested_cost.0 += seconds;
         self.nested_cost.1 += flops;
-        let cost = self.profile.by_offset.entry(stmt.span.start).or_default();
+        let cost = self.profile.by_offset.entry(span.start).or_default();
         cost.calls += 1;
         cost.seconds += (seconds - nested.0).max(0.0);
         cost.flops += flops - nested.1;

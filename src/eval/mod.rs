@@ -6,6 +6,7 @@ pub mod args;
 pub(crate) mod autodiff;
 mod call;
 pub mod cancel;
+pub(crate) mod cost;
 mod data;
 pub mod format;
 mod fuse;
