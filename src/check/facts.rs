@@ -4,7 +4,7 @@
 use rustc_hash::FxHashMap;
 
 use super::size::Size;
-use super::types::Type;
+use super::types::{Name, Type};
 use crate::source::Span;
 use crate::syntax::ast::NodeId;
 
@@ -16,6 +16,10 @@ pub struct Facts {
     pub types: FxHashMap<NodeId, Type>,
     pub axes: FxHashMap<NodeId, usize>,
     pub sizes: FxHashMap<NodeId, Size>,
+    /// For an einops call, the labels of its pattern that name a dim or
+    /// generic in scope, with their sizes: the kernel splits groups with
+    /// them as it does with keyword sizes.
+    pub pattern_dims: FxHashMap<NodeId, Vec<(Name, Size)>>,
     /// The declared type of each `input`, by the span of its name.
     pub declared: FxHashMap<Span, Type>,
 }

@@ -31,7 +31,7 @@ impl<'a> Interp<'a> {
             .ok_or_else(|| internal(b.span, "a call whose type the checker did not record"))?;
         self.sizes
             .shape(ty)
-            .ok_or_else(|| internal(b.span, "a result shape with a size not known yet"))
+            .ok_or_else(|| self.unknown_shape(ty, b.span))
     }
 
     pub fn out_dtype(&self, b: &Bound) -> DType {
@@ -39,6 +39,16 @@ impl<'a> Interp<'a> {
             Some(Type::Tensor(t)) => self.dtypes.map(t.dtype),
             _ => DType::F32,
         }
+    }
+
+    /// The dims and generics an einops call's pattern labels name.
+    pub fn pattern_dims(
+        &self,
+        b: &Bound,
+    ) -> &'a [(crate::check::types::Name, crate::check::size::Size)] {
+        self.facts_pattern_dims()
+            .get(&b.id)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The type the checker proved for a builtin call.

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::interp::{internal, Eval, Interp};
 use super::value::{Array, Tensor};
-use crate::check::size::AtomId;
+use crate::check::size::{AtomId, Size};
 use crate::check::types::{Item, Type};
 use crate::data::tensor::{read_tensor, write_npy, write_npz, TensorData, TensorView};
 use crate::error::{Code, Diagnostic};
@@ -130,14 +130,94 @@ impl<'a> Interp<'a> {
                     }
                 }
             }
-            match self.sizes.eval(&axis.size) {
-                Some(v) if v != n as i64 => {
-                    return Err(mismatch(format!("{:?}", self.sizes.shape(declared))))
+        }
+        // A size such as `H * Dh` binds the one dim it leaves unknown; one
+        // found may make another axis's size solvable.
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for (item, &n) in ty.shape.iter().zip(&shape) {
+                let Item::Axis(axis) = item else { continue };
+                if let Some((id, v)) = self.solve_for_dim(&axis.size, n as i64) {
+                    self.sizes.dims[id as usize] = Some(v);
+                    self.dim_sources.insert(id, what.to_string());
+                    progress = true;
                 }
-                _ => {}
+            }
+        }
+        for (item, &n) in ty.shape.iter().zip(&shape) {
+            let Item::Axis(axis) = item else { continue };
+            match self.sizes.eval(&axis.size) {
+                Some(v) if v == n as i64 => {}
+                Some(_) => {
+                    let shown = self.show_declared(ty);
+                    let detail = match self.sizes.shape(declared) {
+                        Some(sizes) if format!("{sizes:?}") != shown => {
+                            format!("{shown} = {sizes:?}")
+                        }
+                        _ => shown,
+                    };
+                    return Err(mismatch(detail));
+                }
+                None => {
+                    let names = |atom| match atom {
+                        AtomId::Dim(id) => self.dim_name(id).unwrap_or("?").to_string(),
+                        _ => "?".to_string(),
+                    };
+                    let unbound = self.unbound_dims(&axis.size).join(", ");
+                    let size = axis.size.display(&names);
+                    return Err(mismatch(format!(
+                        "{}: no value of {unbound} makes {size} = {n}",
+                        self.show_declared(ty)
+                    )));
+                }
             }
         }
         Ok(())
+    }
+
+    /// A declared shape with its sizes as written: `[B, H * Dh]`.
+    fn show_declared(&self, ty: &crate::check::types::Tensor) -> String {
+        let names = |atom| match atom {
+            AtomId::Dim(id) => self.dim_name(id).unwrap_or("?").to_string(),
+            _ => "?".to_string(),
+        };
+        let items: Vec<String> = ty
+            .shape
+            .iter()
+            .map(|item| match item {
+                Item::Axis(axis) => axis.size.display(&names).to_string(),
+                Item::Run(_) => "...".to_string(),
+            })
+            .collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    /// The value of the only unbound dim in `size` that makes it `n`, when
+    /// `size` grows linearly in that dim (checked by evaluating it back).
+    fn solve_for_dim(&self, size: &Size, n: i64) -> Option<(u32, i64)> {
+        let unbound: Vec<u32> = size
+            .atoms()
+            .into_iter()
+            .filter_map(|atom| match atom {
+                AtomId::Dim(id) if self.sizes.dims.get(id as usize)?.is_none() => Some(id),
+                _ => None,
+            })
+            .collect();
+        let [id] = unbound[..] else { return None };
+        let at = |v: i64| {
+            let mut value = |atom| match atom {
+                AtomId::Dim(i) if i == id => Some(v),
+                AtomId::Dim(i) => self.sizes.dims.get(i as usize).copied().flatten(),
+                _ => None,
+            };
+            size.eval(&mut value).ok().flatten()
+        };
+        let (one, two) = (at(1)?, at(2)?);
+        let slope = two.checked_sub(one).filter(|&s| s > 0)?;
+        let rest = n.checked_sub(one.checked_sub(slope)?)?;
+        let v = (rest % slope == 0).then_some(rest / slope)?;
+        (v >= 0 && at(v) == Some(n)).then_some((id, v))
     }
 
     /// The data of `input name`, from `--input` or `--random-inputs`.

@@ -219,6 +219,12 @@ impl<'a> Interp<'a> {
         &self.facts.types
     }
 
+    pub(super) fn facts_pattern_dims(
+        &self,
+    ) -> &'a FxHashMap<NodeId, Vec<(crate::check::types::Name, Size)>> {
+        &self.facts.pattern_dims
+    }
+
     pub fn resolved_axis(&self, e: &Expr) -> Option<usize> {
         self.facts.axes.get(&e.id).copied()
     }
@@ -230,7 +236,61 @@ impl<'a> Interp<'a> {
             .sizes
             .get(&e.id)
             .ok_or_else(|| internal(e.span, "a static size the checker did not record"))?;
-        self.sizes.eval(size).ok_or_else(|| unbound(e.span, size))
+        self.sizes
+            .eval(size)
+            .ok_or_else(|| self.unbound(e.span, size))
+    }
+
+    pub(super) fn unbound(&self, span: Span, size: &Size) -> Diagnostic {
+        let names: Vec<String> = self
+            .unbound_dims(size)
+            .iter()
+            .map(|name| format!("`{name}`"))
+            .collect();
+        let message = match names.as_slice() {
+            [] => "a size used here has no value yet".to_string(),
+            [one] => format!("the dim {one} has no value yet"),
+            many => format!("the dims {} have no value yet", many.join(", ")),
+        };
+        Diagnostic::new(Code::Dim, span, message)
+            .label(span, "needs a value")
+            .help("bind symbolic dims with `--dim N=...`, or through an input's data")
+    }
+
+    /// Why a proved shape cannot be made concrete: a dim with no value
+    /// (`dim N` with neither `--dim` nor data), or else a checker fault.
+    pub(super) fn unknown_shape(&self, ty: &Type, span: Span) -> Diagnostic {
+        let Type::Tensor(t) = ty else {
+            return internal(span, "a result that is not a tensor");
+        };
+        t.shape
+            .iter()
+            .find_map(|item| match item {
+                crate::check::types::Item::Axis(axis)
+                    if !self.unbound_dims(&axis.size).is_empty() =>
+                {
+                    Some(self.unbound(span, &axis.size))
+                }
+                _ => None,
+            })
+            .unwrap_or_else(|| internal(span, "a result shape with a size not known yet"))
+    }
+
+    /// The dims `size` depends on that are not bound yet, by name.
+    pub(super) fn unbound_dims(&self, size: &Size) -> Vec<&'a str> {
+        size.atoms()
+            .into_iter()
+            .filter_map(|atom| match atom {
+                AtomId::Dim(id) if self.sizes.dims.get(id as usize)?.is_none() => self.dim_name(id),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub(super) fn dim_name(&self, id: u32) -> Option<&'a str> {
+        self.dim_ids
+            .iter()
+            .find_map(|(&name, &i)| (i == id).then_some(name))
     }
 
     fn block(&mut self, block: &'a Block) -> Result<(), Flow> {
@@ -677,7 +737,10 @@ impl<'a> Interp<'a> {
         }
         if let Some(&id) = self.dim_ids.get(name) {
             let size = &self.dim_sizes[id as usize];
-            let v = self.sizes.eval(size).ok_or_else(|| unbound(e.span, size))?;
+            let v = self
+                .sizes
+                .eval(size)
+                .ok_or_else(|| self.unbound(e.span, size))?;
             return Ok(self.literal(e, v as f64));
         }
         if let Some(frame) = self.sizes.frames.last() {
@@ -747,11 +810,4 @@ pub fn internal(span: Span, what: &str) -> Diagnostic {
         span,
         format!("internal error in tsr: {what}"),
     )
-}
-
-fn unbound(span: Span, size: &Size) -> Diagnostic {
-    let _ = size;
-    Diagnostic::new(Code::Dim, span, "a dim used here has no value yet")
-        .label(span, "needs a value")
-        .help("bind symbolic dims with `--dim N=...`, or through an input's data")
 }

@@ -1,7 +1,7 @@
 //! Elementwise functions and casts: shape-preserving, or broadcasting for
 //! several operands.
 
-use ndarray::IxDyn;
+use ndarray::{Dimension, IxDyn};
 
 use super::{Bound, Builtin, Param};
 use crate::check::expr::{promote, Operand};
@@ -332,7 +332,40 @@ fn isnan_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnos
 
 fn cast_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
     let x = ev.arg_tensor(b, 0)?;
-    Ok(Value::Tensor(x.cast(ev.out_dtype(b))))
+    let dtype = ev.out_dtype(b);
+    if dtype == DType::I64 {
+        let unheld = match &x {
+            value::Tensor::F32(a) => {
+                first_unheld(a.indexed_iter().map(|(i, &v)| (i, f64::from(v))))
+            }
+            value::Tensor::F64(a) => first_unheld(a.indexed_iter().map(|(i, &v)| (i, v))),
+            _ => None,
+        };
+        if let Some((index, v)) = unheld {
+            let at = index
+                .slice()
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>();
+            let message = format!(
+                "`i64`: element [{}] is {v}, which no i64 holds",
+                at.join(", ")
+            );
+            return Err(Diagnostic::new(Code::Runtime, b.span, message)
+                .label(b.span_of(0), format!("{:?} {}", x.shape(), x.dtype()))
+                .help(
+                    "replace it first, e.g. `where(isnan(x), 0.0, x)`, or clip to the i64 range",
+                ));
+        }
+    }
+    Ok(Value::Tensor(x.cast(dtype)))
+}
+
+/// The first float that truncates to no i64: NaN, an infinity, or a
+/// value of magnitude 2^63 or more (NumPy returns garbage for these).
+fn first_unheld(mut values: impl Iterator<Item = (IxDyn, f64)>) -> Option<(IxDyn, f64)> {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+    values.find(|&(_, v)| !(-LIMIT..LIMIT).contains(&v))
 }
 
 /// Shares the data when it is already in row-major order, as NumPy's

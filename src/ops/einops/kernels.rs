@@ -222,6 +222,15 @@ fn lay_out<'p>(
             .map_err(|_| runtime_error(arg.span, format!("the size of `{name}` is {size}")))?;
         sizes.known.insert(Elementary::Named(name), size);
     }
+    // A dim bound only by other data (not by this call's result) still
+    // sizes its label, like a keyword.
+    let dims: Vec<(&str, usize)> = ev
+        .pattern_dims(b)
+        .iter()
+        .filter_map(|(name, size)| {
+            Some((name.as_ref(), usize::try_from(ev.sizes.eval(size)?).ok()?))
+        })
+        .collect();
     let out_shape = ev.out_shape(b).ok();
     let fail = |detail: String| {
         runtime_error(
@@ -232,7 +241,8 @@ fn lay_out<'p>(
             ),
         )
     };
-    let (lhs, rhs) = layout(pattern, shape, out_shape.as_deref(), &mut sizes).map_err(fail)?;
+    let (lhs, rhs) =
+        layout(pattern, shape, (out_shape.as_deref(), &dims), &mut sizes).map_err(fail)?;
     let target = match out_shape {
         Some(shape) => shape,
         None => rhs
@@ -369,7 +379,7 @@ fn literal(e: &Expr) -> Option<&str> {
 fn layout<'p>(
     pattern: &'p EinopsPattern,
     shape: &[usize],
-    out_shape: Option<&[usize]>,
+    (out_shape, dims): (Option<&[usize]>, &[(&str, usize)]),
     sizes: &mut Sizes<'p>,
 ) -> Result<(Vec<Entry<'p>>, Vec<Entry<'p>>), String> {
     let has_ellipsis = |items: &[PatternItem]| {
@@ -390,6 +400,14 @@ fn layout<'p>(
         ));
     }
     let rhs = sizes.entries(&pattern.rhs, batch.unwrap_or(0))?;
+    for axis in lhs.iter().chain(&rhs).flatten() {
+        let Elementary::Named(name) = axis else {
+            continue;
+        };
+        if let Some(&(_, size)) = dims.iter().find(|(dim, _)| dim == name) {
+            sizes.known.entry(*axis).or_insert(size);
+        }
+    }
     let mut constraints: Vec<(&Entry, usize)> = lhs.iter().zip(shape.iter().copied()).collect();
     if let Some(out) = out_shape.filter(|out| out.len() == rhs.len()) {
         constraints.extend(rhs.iter().zip(out.iter().copied()));

@@ -22,7 +22,7 @@ use super::einsum::{not_literal, PatternText};
 use super::{ArgRef, Bound, Builtin, Param};
 use crate::check::rules::rearrange_pattern::{check_axes, parse_einops, EinopsOp, EinopsPattern};
 use crate::check::suggest::closest;
-use crate::check::types::{Axis, Tensor, Type};
+use crate::check::types::{Axis, Name, Tensor, Type};
 use crate::check::Checker;
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
@@ -136,6 +136,15 @@ fn einops(cx: &mut Checker, b: &Bound, op: EinopsOp) -> Type {
     let result = call
         .collect_given(cx, &keywords)
         .and_then(|()| call.output(cx, reduction));
+    if result.is_ok() && cx.options.record_facts {
+        let dims = call
+            .given
+            .iter()
+            .filter(|(_, given)| given.keyword.is_none())
+            .map(|(name, given)| (Name::from(name.as_str()), given.axis.size.clone()))
+            .collect();
+        cx.facts.pattern_dims.insert(b.id, dims);
+    }
     match result {
         Ok(ty) => ty,
         Err(d) => cx.fail(d),
