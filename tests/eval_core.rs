@@ -267,6 +267,24 @@ fn the_profile_charges_reductions_and_factorisations() {
     assert_eq!(flops(9), Some(0.0), "moving data is free");
 }
 
+/// A gradient's line is charged its reverse pass, estimated at twice the
+/// forward's FLOPs; the forward is charged to the fn's own lines.
+#[test]
+fn the_profile_charges_the_reverse_pass_twice_the_forward() {
+    let src = "fn f(w: [N]) -> [] {\n    sum(w * w)\n}\nlet g = grad(f, ones([8]))";
+    let file = SourceFile::new("t.tsr", src);
+    let options = RunOptions {
+        profile: true,
+        ..RunOptions::default()
+    };
+    let outcome = run_source(&file, &options, &mut Vec::new());
+    assert!(outcome.diagnostics.is_empty(), "{:?}", outcome.diagnostics);
+    let lines = outcome.profile.lines(&file);
+    let flops = |line: usize| lines.iter().find(|(l, _)| *l == line).map(|(_, c)| c.flops);
+    assert_eq!(flops(2), Some(16.0), "w * w and its sum");
+    assert_eq!(flops(4), Some(32.0), "the reverse pass");
+}
+
 #[test]
 fn integer_literals_stay_exact_beyond_f64_precision() {
     let src = "print(9007199254740993, 9007199254740993 + 1, [9007199254740993][0])";

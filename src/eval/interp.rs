@@ -375,6 +375,11 @@ impl<'a> Interp<'a> {
         self.flops += flops;
     }
 
+    /// The FLOPs counted since the run began.
+    pub(crate) fn flops_counted(&self) -> f64 {
+        self.flops
+    }
+
     fn stmt_kind(&mut self, stmt: &'a Stmt) -> Result<(), Flow> {
         match &stmt.kind {
             StmtKind::Dim(decls) => decls.iter().try_for_each(|d| self.dim(d))?,

@@ -324,7 +324,9 @@ impl<'a> Interp<'a> {
         }
         let outer = self.trace.replace(Box::new(Trace::Record(tape)));
         let values = params.iter().cloned().map(Value::Tensor).collect();
+        let before = self.flops_counted();
         let result = self.invoke(def, sig, values);
+        let forward = self.flops_counted() - before;
         let recorded = std::mem::replace(&mut self.trace, outer);
         let value = result?;
         let Some(Trace::Record(tape)) = recorded.map(|b| *b) else {
@@ -334,6 +336,9 @@ impl<'a> Interp<'a> {
             .tensor()
             .ok_or_else(|| internal(span, "a differentiated fn that returned no tensor"))?;
         let grads = self.backward(&tape, output, span)?;
+        // The usual estimate: each product's gradient is two products of
+        // its size, and elementwise rules cost about twice their op.
+        self.add_flops(2.0 * forward);
         let grads = grads
             .into_iter()
             .zip(args)
