@@ -3,13 +3,12 @@
 //! f64 registers that stay in cache.
 
 use ndarray::IxDyn;
-use rayon::prelude::*;
 
 use super::plan::{Plan, Step};
 use crate::check::types::DType;
 use crate::eval::interp::{internal, Eval};
 use crate::eval::operators::broadcast_shape;
-use crate::eval::parallel::{wide, PARALLEL_MIN};
+use crate::eval::parallel::{filled, wide};
 use crate::eval::value::{Array, Element, Tensor};
 use crate::ops::math::{self, Binary, Unary};
 use crate::source::Span;
@@ -122,39 +121,25 @@ impl<'t> Layout<'t> {
         })
     }
 
-    /// The output, chunk by chunk.
-    fn collect<O: Copy + Default + Send + Clone>(
+    /// The output, chunk by chunk (`filled`: chunks in parallel for large
+    /// outputs, each task with its own registers).
+    fn collect<O: Copy + Default + Send>(
         &self,
         plan: &Plan,
         len: usize,
         write: impl Fn(f64) -> O + Sync,
         span: Span,
     ) -> Eval<Array<O>> {
-        let mut out = vec![O::default(); len];
         // One register of `width` elements per step, end to end.
         let width = CHUNK.min(len);
         let registers = || vec![0.0f64; width * plan.steps.len()];
-        let chunk = |registers: &mut Vec<f64>, (c, target): (usize, &mut [O])| {
-            // A cancelled run's result is discarded, so its chunks can stop.
-            if crate::eval::cancel::requested() {
-                return;
-            }
-            self.chunk(plan, c * CHUNK, target.len(), width, registers);
+        let out = filled(len, CHUNK, registers, |registers, start, target| {
+            self.chunk(plan, start, target.len(), width, registers);
             let root = registers.get(registers.len() - width..).unwrap_or(&[]);
             for (t, &v) in target.iter_mut().zip(root.iter()) {
                 *t = write(v);
             }
-        };
-        if len < PARALLEL_MIN {
-            let mut regs = registers();
-            out.chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|c| chunk(&mut regs, c));
-        } else {
-            out.par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each_init(registers, chunk);
-        }
+        });
         Array::from_shape_vec(IxDyn(&self.shape), out)
             .map_err(|_| internal(span, "a fused result unlike its shape"))
     }
@@ -230,7 +215,9 @@ impl<'t> Layout<'t> {
 
 impl Data<'_> {
     /// `out.len()` elements from `from`, as f64 (as `Tensor::cast` reads them).
+    #[inline(always)]
     fn read(&self, from: usize, out: &mut [f64]) {
+        #[inline(always)]
         fn copy<T: Element>(data: &[T], from: usize, out: &mut [f64]) {
             let source = data.get(from..from + out.len()).unwrap_or(&[]);
             out.iter_mut()
