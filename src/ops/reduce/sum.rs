@@ -253,42 +253,32 @@ fn columns<T: Copy>(
 }
 
 /// The greatest (or least) of `values`, compared in their own type; nan
-/// when any is nan, as NumPy's max; `None` when there are none.
+/// when any is nan, as NumPy's max; `None` when there are none. A lane
+/// that meets a nan keeps it (nothing compares greater than nan), so one
+/// blend per element tracks both.
 #[inline(always)]
 pub fn lane_extreme<T: Copy + PartialOrd>(values: &[T], greatest: bool) -> Option<T> {
+    // A nan is the one value unequal to itself.
+    #[allow(clippy::eq_op)]
+    let unordered = |v: T| v != v;
     let &first = values.first()?;
     let mut best = [first; WIDE_LANES];
-    let mut nan = [false; WIDE_LANES];
     let mut chunks = values.chunks_exact(WIDE_LANES);
     for chunk in &mut chunks {
         for k in 0..WIDE_LANES {
             let v = chunk[k];
-            // A nan is the one value unequal to itself.
-            #[allow(clippy::eq_op)]
-            let unordered = v != v;
-            nan[k] |= unordered;
             let better = if greatest { v > best[k] } else { v < best[k] };
-            best[k] = if better { v } else { best[k] };
+            best[k] = if better || unordered(v) { v } else { best[k] };
         }
     }
     let mut result = first;
     for v in best.into_iter().chain(chunks.remainder().iter().copied()) {
-        #[allow(clippy::eq_op)]
-        let unordered = v != v;
-        if unordered {
+        if unordered(v) {
             return Some(v);
         }
         if (greatest && v > result) || (!greatest && v < result) {
             result = v;
         }
-    }
-    if nan.contains(&true) {
-        // Comparisons with nan are false, so a lane that met one kept a
-        // number: find the nan itself (`f64::NAN` would lose its payload).
-        return values
-            .iter()
-            .copied()
-            .find(|&v| v.partial_cmp(&v).is_none());
     }
     Some(result)
 }
