@@ -36,17 +36,17 @@ fn setup() {
     run("");
 }
 
-#[divan::bench(args = ["exp(x) * 2 + 1", "(x - 1) * (x + 1) / 3", "exp(x)", "x * 2.0", "maximum(x, 0.5)"])]
+#[divan::bench(args = ["exp(x) * 2 + 1", "(x - 1) * (x + 1) / 3", "exp(x)", "exp(x.T)", "x * 2.0", "maximum(x, 0.5)"])]
 fn elementwise(expr: &str) {
     run(&format!("let y = {expr}"));
 }
 
-#[divan::bench(args = ["sum(x, -1)", "sum(x, 0)", "sum(x)", "mean(x, -1)", "max(x, -1)", "var(x, -1)", "logsumexp(x, -1)"])]
+#[divan::bench(args = ["sum(x, -1)", "sum(x, 0)", "sum(x)", "mean(x, -1)", "max(x, -1)", "min(x, 0)", "var(x, -1)", "logsumexp(x, -1)"])]
 fn reduce(expr: &str) {
     run(&format!("let y = {expr}"));
 }
 
-#[divan::bench(args = ["softmax(x, -1)", "softmax(x, 0)", "log_softmax(x, -1)", "layernorm(x, -1)"])]
+#[divan::bench(args = ["softmax(x, -1)", "softmax(reshape(x, [4, 8, 64, 512]), -1)", "softmax(x, 0)", "log_softmax(x, -1)", "layernorm(x, -1)"])]
 fn normalise(expr: &str) {
     run(&format!("let y = {expr}"));
 }

@@ -2,6 +2,8 @@
 //! `PARALLEL_MIN` elements the work stays on the calling thread, so tiny
 //! tensors pay nothing for the thread pool.
 
+use std::mem::MaybeUninit;
+
 use ndarray::{IxDyn, Zip};
 use rayon::prelude::*;
 
@@ -11,27 +13,28 @@ use super::value::Array;
 /// (a rayon task is a few microseconds; this is about 10 µs of work).
 pub const PARALLEL_MIN: usize = 1 << 15;
 
-/// Elements per task of the contiguous paths: large enough to amortise a
-/// task, small enough to balance two cores.
+/// Elements per task of `filled`: large enough to amortise a task, small
+/// enough to balance two cores.
 const TASK: usize = 1 << 14;
 
-/// `f` applied to every element, in a's memory order.
+/// Elements per block of the contiguous paths: a block's buffer stays in L1.
+const BLOCK: usize = 2048;
+
+/// `f` applied to every element. The result is row-major; a view in
+/// another order is copied to row-major first, so that every input takes
+/// the one contiguous, wide loop.
 pub fn map<T, U>(a: &Array<T>, f: impl Fn(T) -> U + Sync + Send) -> Array<U>
 where
     T: Copy + Send + Sync,
     U: Copy + Default + Send + Sync,
 {
-    if a.len() < PARALLEL_MIN {
-        return a.mapv(f).into_shared();
-    }
-    match a.as_slice() {
-        Some(data) => contiguous(a.shape(), data.len(), |at, out| {
-            for (o, &x) in out.iter_mut().zip(&data[at..]) {
-                *o = f(x);
-            }
-        }),
-        None => Zip::from(a).par_map_collect(|&x| f(x)).into_shared(),
-    }
+    let standard = a.as_standard_layout();
+    let data = standard.as_slice().unwrap_or(&[]);
+    contiguous(a.shape(), data.len(), |at, out| {
+        for (o, &x) in out.iter_mut().zip(&data[at..]) {
+            *o = f(x);
+        }
+    })
 }
 
 /// Both operands broadcast to `shape`, combined elementwise.
@@ -84,25 +87,80 @@ fn single<T: Copy>(t: &[T]) -> Option<T> {
     }
 }
 
-/// A row-major result of `shape` (`len` elements), filled task by task in
-/// parallel by `fill(start, out)`, each task compiled wide (`wide`).
+/// A row-major result of `shape` (`len` elements), filled block by block
+/// by `fill(start, out)` (`filled`).
 fn contiguous<U>(shape: &[usize], len: usize, fill: impl Fn(usize, &mut [U]) + Sync) -> Array<U>
 where
     U: Copy + Default + Send,
 {
-    let mut out = vec![U::default(); len];
-    out.par_chunks_mut(TASK).enumerate().for_each(|(t, part)| {
-        // A cancelled run's result is discarded, so its tasks can stop.
-        if crate::eval::cancel::requested() {
-            return;
-        }
-        wide(
-            #[inline(always)]
-            || fill(t * TASK, part),
-        )
-    });
+    let out = filled(
+        len,
+        BLOCK,
+        || (),
+        #[inline(always)]
+        |_, at, out| fill(at, out),
+    );
     Array::from_shape_vec(IxDyn(shape), out)
         .unwrap_or_else(|_| Array::from_elem(IxDyn(&[0]), U::default()))
+}
+
+/// `len` elements computed block by block: `fill(state, start, out)` sets
+/// elements `start..start + out.len()`, one block of at most `block`
+/// elements (a whole block but for the last). Blocks are grouped into
+/// tasks of about `TASK` elements, run on every core from `PARALLEL_MIN`
+/// elements, each task compiled wide (`wide`) with its own `state` from
+/// `init`.
+///
+/// The result is never zeroed first: each block is computed into a buffer
+/// that stays in cache and copied once into the result, which saves a
+/// pass over memory as large as the result itself.
+#[allow(unsafe_code)]
+pub fn filled<U, S>(
+    len: usize,
+    block: usize,
+    init: impl Fn() -> S + Sync,
+    fill: impl Fn(&mut S, usize, &mut [U]) + Sync,
+) -> Vec<U>
+where
+    U: Copy + Default + Send,
+{
+    let block = block.max(1);
+    let task = TASK.div_ceil(block) * block;
+    let mut out: Vec<U> = Vec::with_capacity(len);
+    let run = |(t, part): (usize, &mut [MaybeUninit<U>])| {
+        let mut state = init();
+        let mut buffer = vec![U::default(); block.min(part.len())];
+        wide(
+            #[inline(always)]
+            || {
+                for (b, target) in part.chunks_mut(block).enumerate() {
+                    let values = &mut buffer[..target.len()];
+                    // A cancelled run's result is discarded: its blocks
+                    // are only initialised.
+                    if !crate::eval::cancel::requested() {
+                        fill(&mut state, t * task + b * block, values);
+                    }
+                    for (slot, &v) in target.iter_mut().zip(values.iter()) {
+                        slot.write(v);
+                    }
+                }
+            },
+        )
+    };
+    // `with_capacity(len)` leaves at least `len` spare slots.
+    let spare = &mut out.spare_capacity_mut()[..len];
+    if len < PARALLEL_MIN {
+        spare.chunks_mut(task).enumerate().for_each(run);
+    } else {
+        spare.par_chunks_mut(task).enumerate().for_each(run);
+    }
+    // SAFETY: the tasks' parts partition the first `len` slots, and each
+    // task writes every slot of its part: its blocks partition the part,
+    // and each block's copy loop writes all of the block (`values` is as
+    // long as `target`), whether or not `fill` ran. A panic in `fill`
+    // unwinds past this line, leaving the length 0.
+    unsafe { out.set_len(len) };
+    out
 }
 
 /// Three operands broadcast to `shape`, combined elementwise.
@@ -129,22 +187,35 @@ where
     })
 }
 
-/// Runs `f` compiled for AVX2 when the processor has it, so that the
-/// loops inlined into it work on four f64 at a time rather than SSE2's
-/// two. The results are the same: AVX2 only widens the same IEEE
-/// operations (no FMA contraction happens without an explicit `mul_add`).
+/// Runs `f` compiled for AVX-512 or AVX2 (both with FMA) when the
+/// processor has them, so that the loops inlined into it work on eight or
+/// four f64 at a time rather than SSE2's two. The results are the same on
+/// every path: the wider instructions compute the same IEEE operations,
+/// no FMA contraction happens without an explicit `mul_add`, and
+/// `mul_add` is exactly rounded whether it is one instruction or libm's
+/// `fma`.
 #[allow(unsafe_code)]
 #[inline(always)]
 pub fn wide<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
-        #[target_feature(enable = "avx2")]
+        #[target_feature(enable = "avx512f,avx512vl,avx512dq,avx512bw,avx2,fma")]
+        unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
         unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        if std::arch::is_x86_feature_detected!("avx2") {
+        use std::arch::is_x86_feature_detected as has;
+        if has!("avx512f") && has!("avx512vl") && has!("avx512dq") && has!("avx512bw") {
             // SAFETY: the only requirement of a `target_feature` function
-            // is that the processor supports the feature, checked here.
+            // is that the processor supports the features, checked here
+            // (AVX-512 implies AVX2 and FMA).
+            return unsafe { avx512(f) };
+        }
+        if has!("avx2") && has!("fma") {
+            // SAFETY: as above, both features checked.
             return unsafe { avx2(f) };
         }
     }

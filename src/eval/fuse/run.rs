@@ -3,13 +3,12 @@
 //! f64 registers that stay in cache.
 
 use ndarray::IxDyn;
-use rayon::prelude::*;
 
 use super::plan::{Plan, Step};
 use crate::check::types::DType;
 use crate::eval::interp::{internal, Eval};
 use crate::eval::operators::broadcast_shape;
-use crate::eval::parallel::{wide, PARALLEL_MIN};
+use crate::eval::parallel::{filled, wide};
 use crate::eval::value::{Array, Element, Tensor};
 use crate::ops::math::{self, Binary, Unary};
 use crate::source::Span;
@@ -122,54 +121,84 @@ impl<'t> Layout<'t> {
         })
     }
 
-    /// The output, chunk by chunk.
-    fn collect<O: Copy + Default + Send + Clone>(
+    /// The output, chunk by chunk (`filled`: chunks in parallel for large
+    /// outputs, each task with its own registers).
+    fn collect<O: Copy + Default + Send>(
         &self,
         plan: &Plan,
         len: usize,
         write: impl Fn(f64) -> O + Sync,
         span: Span,
     ) -> Eval<Array<O>> {
-        let mut out = vec![O::default(); len];
         // One register of `width` elements per step, end to end.
         let width = CHUNK.min(len);
         let registers = || vec![0.0f64; width * plan.steps.len()];
-        let chunk = |registers: &mut Vec<f64>, (c, target): (usize, &mut [O])| {
-            // A cancelled run's result is discarded, so its chunks can stop.
-            if crate::eval::cancel::requested() {
-                return;
-            }
-            self.chunk(plan, c * CHUNK, target.len(), width, registers);
+        let exact = self.exact(plan);
+        let out = filled(len, CHUNK, registers, |registers, start, target| {
+            self.chunk(plan, &exact, start, target.len(), width, registers);
             let root = registers.get(registers.len() - width..).unwrap_or(&[]);
             for (t, &v) in target.iter_mut().zip(root.iter()) {
                 *t = write(v);
             }
-        };
-        if len < PARALLEL_MIN {
-            let mut regs = registers();
-            out.chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|c| chunk(&mut regs, c));
-        } else {
-            out.par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each_init(registers, chunk);
-        }
+        });
         Array::from_shape_vec(IxDyn(&self.shape), out)
             .map_err(|_| internal(span, "a fused result unlike its shape"))
     }
 
     /// Computes elements `start..start + len` of every step: step `i`
     /// writes `registers[i * width..][..len]`.
-    fn chunk(&self, plan: &Plan, start: usize, len: usize, width: usize, registers: &mut [f64]) {
+    fn chunk(
+        &self,
+        plan: &Plan,
+        exact: &[bool],
+        start: usize,
+        len: usize,
+        width: usize,
+        registers: &mut [f64],
+    ) {
         wide(
             #[inline(always)]
-            || self.steps(plan, start, len, width, registers),
+            || self.steps(plan, exact, start, len, width, registers),
         )
     }
 
+    /// Whether each step's register holds only values exact in f32: f32
+    /// leaves, small leaves whose every value is, and f32 nodes. An f32
+    /// node need not round such operands (rounding them changes nothing),
+    /// which saves two conversions per operand and element.
+    fn exact(&self, plan: &Plan) -> Vec<bool> {
+        fn all_exact<T: Element>(data: &[T]) -> bool {
+            // A large f64 leaf is rounded rather than scanned.
+            data.len() <= 64
+                && data
+                    .iter()
+                    .all(|v| f64::from(v.as_f64() as f32) == v.as_f64())
+        }
+        plan.steps
+            .iter()
+            .map(|step| match *step {
+                Step::Leaf(leaf) => match self.leaves.get(leaf).map(|i| &i.data) {
+                    Some(Data::F32(_) | Data::Bool(_)) => true,
+                    Some(Data::F64(d)) => all_exact(d),
+                    Some(Data::I64(d)) => all_exact(d),
+                    None => false,
+                },
+                Step::Neg { f32, .. } | Step::Unary { f32, .. } | Step::Binary { f32, .. } => f32,
+            })
+            .collect()
+    }
+
     #[inline(always)]
-    fn steps(&self, plan: &Plan, start: usize, len: usize, width: usize, registers: &mut [f64]) {
+    fn steps(
+        &self,
+        plan: &Plan,
+        exact: &[bool],
+        start: usize,
+        len: usize,
+        width: usize,
+        registers: &mut [f64],
+    ) {
+        let rounds = |f32: bool, arg: usize| f32 && !exact.get(arg).copied().unwrap_or(false);
         for (i, step) in plan.steps.iter().enumerate() {
             let (done, rest) = registers.split_at_mut(i * width);
             let Some(out) = rest.get_mut(..len) else {
@@ -180,13 +209,20 @@ impl<'t> Layout<'t> {
                 Step::Leaf(leaf) => self.load(leaf, start, out),
                 Step::Neg { arg, f32 } => {
                     let x = register(arg);
-                    out.iter_mut()
-                        .zip(x)
-                        .for_each(|(o, &v)| *o = round(-v, f32));
+                    let pairs = out.iter_mut().zip(x);
+                    // The negation of an exact value is exact.
+                    if rounds(f32, arg) {
+                        pairs.for_each(|(o, &v)| *o = round(-v, true));
+                    } else {
+                        pairs.for_each(|(o, &v)| *o = -v);
+                    }
                 }
-                Step::Unary { op, arg, f32 } => unary(op, f32, register(arg), out),
+                Step::Unary { op, arg, f32 } => {
+                    unary(op, f32, rounds(f32, arg), register(arg), out)
+                }
                 Step::Binary { op, lhs, rhs, f32 } => {
-                    binary(op, f32, register(lhs), register(rhs), out)
+                    let operands = rounds(f32, lhs) || rounds(f32, rhs);
+                    binary(op, f32, operands, register(lhs), register(rhs), out)
                 }
             }
         }
@@ -230,7 +266,9 @@ impl<'t> Layout<'t> {
 
 impl Data<'_> {
     /// `out.len()` elements from `from`, as f64 (as `Tensor::cast` reads them).
+    #[inline(always)]
     fn read(&self, from: usize, out: &mut [f64]) {
+        #[inline(always)]
         fn copy<T: Element>(data: &[T], from: usize, out: &mut [f64]) {
             let source = data.get(from..from + out.len()).unwrap_or(&[]);
             out.iter_mut()
@@ -264,12 +302,15 @@ fn round(v: f64, f32: bool) -> f64 {
 }
 
 #[inline(always)]
-/// As `map_float`: the operand cast to the node's type, the function in
-/// f64, the result rounded once.
-fn unary(op: Unary, f32: bool, x: &[f64], out: &mut [f64]) {
+/// As `map_float`: the operand cast to the node's type (unless
+/// `!operand`: it is exact already), the function in f64, the result
+/// rounded once.
+fn unary(op: Unary, f32: bool, operand: bool, x: &[f64], out: &mut [f64]) {
     with_unary!(op, f32, f => {
-        if f32 {
+        if operand {
             out.iter_mut().zip(x).for_each(|(o, &v)| *o = round(f(round(v, true)), true));
+        } else if f32 {
+            out.iter_mut().zip(x).for_each(|(o, &v)| *o = round(f(v), true));
         } else {
             out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
         }
@@ -278,14 +319,17 @@ fn unary(op: Unary, f32: bool, x: &[f64], out: &mut [f64]) {
 
 #[inline(always)]
 /// As the operators and `maximum`/`minimum`/`pow`: both operands cast to
-/// the node's type, the operation in f64, the result rounded once.
-fn binary(op: Binary, f32: bool, a: &[f64], b: &[f64], out: &mut [f64]) {
+/// the node's type (unless `!operands`: they are exact already), the
+/// operation in f64, the result rounded once.
+fn binary(op: Binary, f32: bool, operands: bool, a: &[f64], b: &[f64], out: &mut [f64]) {
     macro_rules! each {
         ($f:expr) => {{
             let f = $f;
             let pairs = out.iter_mut().zip(a.iter().zip(b));
-            if f32 {
+            if operands {
                 pairs.for_each(|(o, (&x, &y))| *o = round(f(round(x, true), round(y, true)), true));
+            } else if f32 {
+                pairs.for_each(|(o, (&x, &y))| *o = round(f(x, y), true));
             } else {
                 pairs.for_each(|(o, (&x, &y))| *o = f(x, y));
             }

@@ -92,6 +92,7 @@ let j = specials * 2 + specials / 0.0 - exp(specials)
 let k = exp(f32(specials)) * 3 + 1
 let l = x32 * 1e30 * 1e30 + y
 let m = -(x32 * 2) + -(y * 3)
+let n = (x32 + 16777217) * 2 - 0.1 + -(x32 * 3)
 ";
 
 #[test]

@@ -158,13 +158,14 @@ pub(super) fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Va
                     groups.nonempty(extreme(g, greatest)).map(|(i, _)| i as i64)
                 })?),
                 (true, false) => F64(with_array!(&x, a => groups.fold(a, |g| {
-                    Ok(match g.as_slice() {
+                    let best = match g.as_slice() {
                         Some(values) => wide(
                             #[inline(always)]
-                            || lane_extreme(values, greatest, Element::as_f64),
+                            || lane_extreme(values, greatest),
                         ),
-                        None => groups.nonempty(extreme(g, greatest))?.1.as_f64(),
-                    })
+                        None => extreme(g, greatest).map(|(_, v)| v),
+                    };
+                    groups.nonempty(best).map(Element::as_f64)
                 })?)),
                 (false, false) => I64(groups.fold(&integers(&x), |g| {
                     groups.nonempty(extreme(g, greatest)).map(|(_, v)| v)
@@ -228,12 +229,12 @@ fn norm<T: Element>(g: ArrayView1<T>) -> f64 {
 
 /// `max + log Σ exp(x - max)`: no term overflows. All -inf (or none) is
 /// -inf, any +inf is +inf, any nan is nan.
-fn logsumexp<T: Element>(g: ArrayView1<T>) -> f64 {
+fn logsumexp<T: Element + PartialOrd>(g: ArrayView1<T>) -> f64 {
     if g.is_empty() {
         return f64::NEG_INFINITY;
     }
     let top = match g.as_slice() {
-        Some(values) => lane_extreme(values, true, T::as_f64),
+        Some(values) => lane_extreme(values, true).map_or(f64::NEG_INFINITY, T::as_f64),
         None => g.iter().fold(f64::NEG_INFINITY, |m, v| {
             super::super::math::maximum(m, v.as_f64())
         }),

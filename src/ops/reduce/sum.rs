@@ -6,7 +6,13 @@ use rayon::prelude::*;
 
 use crate::eval::parallel::{wide, PARALLEL_MIN};
 
+/// Partial results of the compensated sums.
 const LANES: usize = 8;
+
+/// Partial results of the plain sums and the extremes: enough independent
+/// chains to keep four AVX-512 registers busy, whose adds or compares
+/// take several cycles each.
+const WIDE_LANES: usize = 32;
 
 /// Neumaier's compensated sum: at least as accurate as NumPy's pairwise
 /// summation, whatever the order of magnitudes.
@@ -97,10 +103,10 @@ fn lane_sum_here<T: Copy>(values: &[T], accuracy: Accuracy, f: &impl Fn(T) -> f6
 
 #[inline(always)]
 fn plain_lanes<T: Copy>(values: &[T], f: &impl Fn(T) -> f64) -> f64 {
-    let mut sum = [0.0f64; LANES];
-    let mut chunks = values.chunks_exact(LANES);
+    let mut sum = [0.0f64; WIDE_LANES];
+    let mut chunks = values.chunks_exact(WIDE_LANES);
     for chunk in &mut chunks {
-        for k in 0..LANES {
+        for k in 0..WIDE_LANES {
             sum[k] += f(chunk[k]);
         }
     }
@@ -207,15 +213,33 @@ fn columns<T: Copy>(
     accuracy: Accuracy,
     f: &impl Fn(T) -> f64,
 ) {
-    for row in data.chunks_exact(cols) {
-        let values = row.get(start..start + sum.len()).unwrap_or(&[]);
-        if accuracy == Accuracy::ForF32 {
-            for (s, &v) in sum.iter_mut().zip(values) {
+    let width = sum.len();
+    fn columns_of<T>(row: &[T], start: usize, width: usize) -> &[T] {
+        row.get(start..start + width).unwrap_or(&[])
+    }
+    let part = |row| columns_of(row, start, width);
+    if accuracy == Accuracy::ForF32 {
+        // Four rows per pass over the accumulators: a quarter of their
+        // loads and stores, and the plain sum's error bound is unchanged.
+        let mut quads = data.chunks_exact(4 * cols);
+        for quad in &mut quads {
+            let (a, rest) = quad.split_at(cols);
+            let (b, rest) = rest.split_at(cols);
+            let (c, d) = rest.split_at(cols);
+            let rows = part(a).iter().zip(part(b)).zip(part(c).iter().zip(part(d)));
+            for (s, ((&a, &b), (&c, &d))) in sum.iter_mut().zip(rows) {
+                *s += (f(a) + f(b)) + (f(c) + f(d));
+            }
+        }
+        for row in quads.remainder().chunks_exact(cols) {
+            for (s, &v) in sum.iter_mut().zip(part(row)) {
                 *s += f(v);
             }
-            continue;
         }
-        for ((s, l), &v) in sum.iter_mut().zip(lost.iter_mut()).zip(values) {
+        return;
+    }
+    for row in data.chunks_exact(cols) {
+        for ((s, l), &v) in sum.iter_mut().zip(lost.iter_mut()).zip(part(row)) {
             let v = f(v);
             let next = *s + v;
             *l += if s.abs() >= v.abs() {
@@ -228,41 +252,35 @@ fn columns<T: Copy>(
     }
 }
 
-/// The greatest (or least) of `f(v)` over nonempty `values`; nan when any
-/// is nan, as NumPy's max.
+/// The greatest (or least) of `values`, compared in their own type; nan
+/// when any is nan, as NumPy's max; `None` when there are none. A lane
+/// that meets a nan keeps it (nothing compares greater than nan), so one
+/// blend per element tracks both.
 #[inline(always)]
-pub fn lane_extreme<T: Copy>(values: &[T], greatest: bool, f: impl Fn(T) -> f64) -> f64 {
-    let start = if greatest {
-        f64::NEG_INFINITY
-    } else {
-        f64::INFINITY
-    };
-    let mut best = [start; LANES];
-    let mut nan = [false; LANES];
-    let mut chunks = values.chunks_exact(LANES);
+pub fn lane_extreme<T: Copy + PartialOrd>(values: &[T], greatest: bool) -> Option<T> {
+    // A nan is the one value unequal to itself.
+    #[allow(clippy::eq_op)]
+    let unordered = |v: T| v != v;
+    let &first = values.first()?;
+    let mut best = [first; WIDE_LANES];
+    let mut chunks = values.chunks_exact(WIDE_LANES);
     for chunk in &mut chunks {
-        for k in 0..LANES {
-            let v = f(chunk[k]);
-            nan[k] |= v.is_nan();
+        for k in 0..WIDE_LANES {
+            let v = chunk[k];
             let better = if greatest { v > best[k] } else { v < best[k] };
-            best[k] = if better { v } else { best[k] };
+            best[k] = if better || unordered(v) { v } else { best[k] };
         }
     }
-    let rest = chunks.remainder().iter().map(|&v| f(v));
-    let mut result = start;
-    for v in best.into_iter().chain(rest) {
-        if v.is_nan() {
-            return v;
+    let mut result = first;
+    for v in best.into_iter().chain(chunks.remainder().iter().copied()) {
+        if unordered(v) {
+            return Some(v);
         }
         if (greatest && v > result) || (!greatest && v < result) {
             result = v;
         }
     }
-    if nan.contains(&true) {
-        f64::NAN
-    } else {
-        result
-    }
+    Some(result)
 }
 
 #[cfg(test)]
@@ -310,12 +328,27 @@ mod tests {
     #[test]
     fn extremes_propagate_nan_anywhere() {
         let mut values: Vec<f64> = (0..37).map(f64::from).collect();
-        assert_eq!(lane_extreme(&values, true, |v| v), 36.0);
-        assert_eq!(lane_extreme(&values, false, |v| v), 0.0);
+        assert_eq!(lane_extreme(&values, true), Some(36.0));
+        assert_eq!(lane_extreme(&values, false), Some(0.0));
         values[30] = f64::NAN;
-        assert!(lane_extreme(&values, true, |v| v).is_nan());
+        assert!(lane_extreme(&values, true).is_some_and(f64::is_nan));
         values[30] = 1.0;
         values[35] = f64::NAN;
-        assert!(lane_extreme(&values, false, |v| v).is_nan());
+        assert!(lane_extreme(&values, false).is_some_and(f64::is_nan));
+        values[35] = 2.0;
+        values[0] = f64::NAN;
+        assert!(lane_extreme(&values, true).is_some_and(f64::is_nan));
+        // In f32 too, with the nan inside the lanes or the remainder, and
+        // the extreme at either end.
+        for at in [0, 5, 63, 64, 99] {
+            let mut v: Vec<f32> = (0..100).map(|i| (i as f32 - 40.0).abs()).collect();
+            assert_eq!(lane_extreme(&v, true), Some(59.0));
+            assert_eq!(lane_extreme(&v, false), Some(0.0));
+            v[at] = f32::NAN;
+            assert!(lane_extreme(&v, true).is_some_and(f32::is_nan), "{at}");
+            assert!(lane_extreme(&v, false).is_some_and(f32::is_nan), "{at}");
+        }
+        assert_eq!(lane_extreme::<f32>(&[], true), None);
+        assert_eq!(lane_extreme(&[f32::NEG_INFINITY, -1.0], true), Some(-1.0));
     }
 }

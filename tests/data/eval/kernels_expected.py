@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from kernel_cases import Cases
+from kernel_cases import Cases, lit as literal
 
 cases = Cases()
 R, C = 230, 310
@@ -91,6 +91,10 @@ sampled("normalised_with_a_column", "(x - col) / sqrt(y * y + 1e-5)",
 sampled("f32_with_a_row_vector", "(x32 - row) * (y32 + 0.1) / 3",
         f32((f32(x).astype(np.float64) - row) * (f32(y).astype(np.float64) + f32(0.1)) / 3),
         rtol=2e-6)
+sampled("exp_chain_f32_with_a_row_vector", "exp(x32 - row) * 2 + 1",
+        f32(f32(np.exp(f32(f32(x).astype(np.float64) - f32(row)).astype(np.float64))).astype(np.float64)
+            * 2 + 1))
+sampled("exp_of_transposed_f32", "exp(x32.T).T", f32(np.exp(f32(x).astype(np.float64).T)).T)
 sampled("transposed_operands", "(exp(x.T) * 0.5 - y.T).T", (np.exp(x.T) * 0.5 - y.T).T)
 sampled("maximum_pow_minimum", "maximum(-x, 0.5) ** 2 + minimum(y, 1.0)",
         np.maximum(-x, 0.5) ** 2 + np.minimum(y, 1.0))
@@ -111,6 +115,15 @@ reduced("var_first_axis", "var(x, 0)", np.var(x, 0))
 reduced("std_last_axis_f32", "std(y32, -1)", f32(np.std(f32(y).astype(np.float64), -1)))
 reduced("logsumexp_last_axis", "logsumexp(x, -1)",
         np.log(np.sum(np.exp(x - x.max(-1, keepdims=True)), -1)) + x.max(-1))
+reduced("sum_first_axis_f32", "sum(x32, 0)", f32(fsum(f32(x), 0)))
+reduced("max_transposed_f32", "max(x32.T, -1)", f32(np.max(f32(x).T, -1)))
+reduced("min_last_axis_f32", "min(y32, -1)", f32(np.min(f32(y), -1)))
+# nan anywhere in a row (within the 32 lanes or after them) gives nan.
+NANS = np.arange(3 * 70, dtype=np.float32).reshape(3, 70) - 100
+NANS[1, 3] = np.nan
+NANS[2, 66] = np.nan
+cases.add("max_with_nan_rows_f32", f"let v = {literal(NANS)}", "max(v, -1)", np.max(NANS, -1))
+cases.add("min_with_nan_rows_f32", f"let v = {literal(NANS)}", "min(v, -1)", np.min(NANS, -1))
 cases.add("sum_all_f32", SETUP, "sum(x32)", f32(math.fsum(f32(x).astype(np.float64).ravel())))
 cases.add("mean_all", SETUP, "mean(y)", np.array(math.fsum(y.ravel()) / N))
 cases.add("max_all", SETUP, "max(y)", np.max(y))
@@ -139,6 +152,23 @@ sampled("layernorm_last_axis_f32", "layernorm(y32, -1)",
         f32(layernorm(f32(y).astype(np.float64), -1)), rtol=2e-6)
 sampled("layernorm_first_axis", "layernorm(x, 0)", layernorm(x, 0))
 sampled("softmax_of_transposed", "softmax(y.T, -1).T", softmax(y.T, -1).T)
+# The last-axis softmax of a 4-D tensor (the attention shape), as rows.
+sampled("softmax_4d_last_axis_f32", "reshape(softmax(reshape(x32, [2, 5, 23, 310]), -1), [230, 310])",
+        f32(softmax(f32(x).astype(np.float64), -1)))
+sampled("log_softmax_last_axis_f32", "log_softmax(x32, -1)",
+        f32(log_softmax(f32(x).astype(np.float64), -1)))
+# (No subnormal results: printed at f32 precision they would not compare in f64.)
+SPECIAL = np.array([[1.0, np.nan, 2.0, 0.5], [np.inf, 1.0, 2.0, 0.5], [-np.inf, 0.0, 1.0, -60.0],
+                    [-np.inf, -np.inf, -np.inf, -np.inf], [80.0, -80.0, 3.0, 88.0]], dtype=np.float32)
+with np.errstate(invalid="ignore", over="ignore"):
+    cases.add("softmax_of_nan_and_inf_f32", f"let v = {literal(SPECIAL)}", "softmax(v, -1)",
+              f32(softmax(SPECIAL.astype(np.float64), -1)))
+    cases.add("exp_chain_of_nan_and_inf_f32", f"let v = {literal(SPECIAL)}", "exp(v) * 2 + 1",
+              f32(f32(np.exp(SPECIAL.astype(np.float64))).astype(np.float64) * 2 + 1))
+    cases.add("exp_of_nan_and_inf_f32", f"let v = {literal(SPECIAL)}", "exp(v)",
+              f32(np.exp(SPECIAL.astype(np.float64))))
+cases.add("softmax_tiny_f32", "let v = [0.5, -1.0, 2.0]", "softmax(v, -1)",
+          f32(softmax(np.array([0.5, -1.0, 2.0]), -1)))
 cases.add("softmax_empty", "let e = zeros([0, 4])", "softmax(e, -1)",
           np.zeros((0, 4), dtype=np.float32))
 
