@@ -1,6 +1,9 @@
 //! The run-time kernel of einsum: repeated labels taken as diagonals, then
 //! the operands contracted pairwise in the order `super::plan` chooses,
-//! each pair as one batched matrix product.
+//! each pair as one batched matrix product that reads its operands in
+//! place (transposes and broadcasts as strides) and writes its result in
+//! the order the next step or the output wants whenever that is the order
+//! the product gives.
 
 use std::num::Wrapping;
 

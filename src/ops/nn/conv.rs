@@ -99,18 +99,23 @@ pub(super) fn conv_forward<T: Elem + Send + Sync>(
     let Some(data) = out.as_slice_mut().filter(|_| plane > 0) else {
         return Ok(out);
     };
-    let image = |(i, dst): (usize, &mut [T])| -> Result<(), &'static str> {
-        let mut patches = vec![T::zero(); shape.depth() * rows * ow];
+    let fresh = || vec![T::zero(); shape.depth() * rows * ow];
+    let image = |patches: &mut Vec<T>, (i, dst): (usize, &mut [T])| -> Result<(), &'static str> {
         let source = xs
             .get(i * c * h * wd..(i + 1) * c * h * wd)
             .ok_or("a convolution input shorter than its shape")?;
-        for_image(source, ws, dst, &mut patches, &shape, set, rows)
+        for_image(source, ws, dst, patches, &shape, set, rows)
     };
     let work = plane.saturating_mul(n).saturating_mul(shape.depth().max(1));
     let done: Result<(), &str> = if work < SMALL || n == 1 {
-        data.chunks_mut(plane).enumerate().try_for_each(image)
+        let mut patches = fresh();
+        data.chunks_mut(plane)
+            .enumerate()
+            .try_for_each(|task| image(&mut patches, task))
     } else {
-        data.par_chunks_mut(plane).enumerate().try_for_each(image)
+        data.par_chunks_mut(plane)
+            .enumerate()
+            .try_for_each_init(fresh, image)
     };
     done.map_err(|what| internal(span, what))?;
     Ok(out)
