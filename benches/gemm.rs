@@ -82,3 +82,16 @@ fn batched_transposed_rhs_f32(bencher: Bencher) {
         .counter(ItemsCount::new(2usize * 32 * 512 * 64 * 512))
         .bench(|| matmul_tensors(&q, &k, DType::F32, Span::new(0, 0)).expect("the product runs"));
 }
+
+/// Attention's `softmax(scores) @ v`: 32 heads × (512 × 512 · 512 × 64).
+#[divan::bench(sample_count = 20)]
+fn batched_32x512x512x64_f32(bencher: Bencher) {
+    product(bencher, &[32, 512, 512], &[32, 512, 64], DType::F32);
+}
+
+/// One step of the chain `ab,bc,cd,d->a`: a matrix-vector product, memory
+/// bound, split by rows over the cores.
+#[divan::bench(sample_count = 20)]
+fn matrix_vector_2048_f32(bencher: Bencher) {
+    product(bencher, &[2048, 2048], &[2048], DType::F32);
+}

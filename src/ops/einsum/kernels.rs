@@ -1,10 +1,13 @@
 //! The run-time kernel of einsum: repeated labels taken as diagonals, then
 //! the operands contracted pairwise in the order `super::plan` chooses,
-//! each pair as one batched matrix product.
+//! each pair as one batched matrix product that reads its operands in
+//! place (transposes and broadcasts as strides) and writes its result in
+//! the order the next step or the output wants whenever that is the order
+//! the product gives.
 
 use std::num::Wrapping;
 
-use ndarray::{Array3, ArrayViewD, Axis as NdAxis, IxDyn, LinalgScalar};
+use ndarray::{ArrayView3, ArrayViewD, Axis as NdAxis, CowArray, Ix3, IxDyn, LinalgScalar};
 
 use super::plan::{Labels, Pair};
 use crate::check::rules::einsum_spec::{implicit_output, parse_einsum, EinsumSpec, SpecItem};
@@ -423,14 +426,17 @@ fn contract<T: Elem>(
 }
 
 /// A term's axes ordered as `batch` then the two groups, the batch axes
-/// broadcast to `batch_shape`, as a stack of `dims` matrices (a copy).
-fn matrices<T: Clone>(
-    t: &Term<T>,
+/// broadcast to `batch_shape`, as a stack of `dims` matrices: a view of
+/// the term's data whenever each group's axes merge into one stride
+/// (transposed, broadcast and sliced operands included), a copy only
+/// when they do not.
+fn matrices<'t, T: Clone>(
+    t: &'t Term<T>,
     batch: &[AxisLabel],
     batch_shape: &[usize],
     [rows, cols]: [&[AxisLabel]; 2],
     dims: (usize, usize, usize),
-) -> Result<Array3<T>, &'static str> {
+) -> Result<CowArray<'t, T, Ix3>, &'static str> {
     let order = batch
         .iter()
         .chain(rows)
@@ -439,14 +445,51 @@ fn matrices<T: Clone>(
         .collect::<Option<Vec<usize>>>()
         .filter(|order| order.len() == t.labels.len())
         .ok_or("an einsum operand whose labels do not fit")?;
-    let view = t.array.view().permuted_axes(IxDyn(&order));
-    let mut full = batch_shape.to_vec();
-    full.extend(view.shape().get(batch.len()..).unwrap_or(&[]));
-    let broadcast = view
+    let full: Vec<usize> = t
+        .labels
+        .iter()
+        .zip(t.array.shape())
+        .map(|(l, &n)| match batch.iter().position(|b| b == l) {
+            Some(i) => batch_shape.get(i).copied().unwrap_or(n),
+            None => n,
+        })
+        .collect();
+    let view = t
+        .array
         .broadcast(IxDyn(&full))
-        .ok_or("einsum batch axes that do not broadcast")?;
-    let stacked = broadcast
+        .ok_or("einsum batch axes that do not broadcast")?
+        .permuted_axes(IxDyn(&order));
+    let groups = [batch.len(), rows.len(), cols.len()];
+    if let Some(stack) = merged(view.clone(), groups) {
+        return Ok(CowArray::from(stack));
+    }
+    let copy = view
         .to_shape(dims)
         .map_err(|_| "an einsum operand shape ndarray refused")?;
-    Ok(stacked.into_owned())
+    Ok(CowArray::from(copy.into_owned()))
+}
+
+/// `view` with each of three consecutive groups of axes (of `groups`
+/// axes each) merged into one axis, when the strides allow it without a
+/// copy: within a group, each axis must step over exactly the axes after
+/// it. `None` otherwise, and for an empty view (nothing to save there).
+fn merged<T>(mut view: ArrayViewD<'_, T>, groups: [usize; 3]) -> Option<ArrayView3<'_, T>> {
+    if view.is_empty() || groups.iter().sum::<usize>() != view.ndim() {
+        return None;
+    }
+    let mut end = view.ndim();
+    for &len in groups.iter().rev() {
+        let start = end - len;
+        if len == 0 {
+            view.insert_axis_inplace(NdAxis(start));
+        }
+        for p in (start..end.saturating_sub(1)).rev() {
+            if !view.merge_axes(NdAxis(p), NdAxis(p + 1)) {
+                return None;
+            }
+            view.index_axis_inplace(NdAxis(p), 0);
+        }
+        end = start;
+    }
+    view.into_dimensionality::<Ix3>().ok()
 }

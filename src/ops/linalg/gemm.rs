@@ -91,6 +91,34 @@ where
     }
 }
 
+/// `dst = lhs @ rhs` on the calling thread, `dst` a row-major `m × n`
+/// matrix whose rows start `row_stride` elements apart in `out` (a block
+/// of columns of a wider matrix, such as a convolution's output tile).
+/// The caller checks the sizes: faer panics on a `dst` shorter than that.
+pub(super) fn product_into<T>(
+    lhs: ArrayView2<'_, T>,
+    rhs: ArrayView2<'_, T>,
+    out: &mut [T],
+    row_stride: usize,
+) where
+    T: RealField + Copy,
+{
+    // Built as the transpose of a column-major view: faer 0.24's
+    // `from_row_major_slice_with_stride_mut` lays the strides out
+    // column-major and writes past the rows it checked.
+    let (m, n) = (lhs.nrows(), rhs.ncols());
+    let dst =
+        MatMut::from_column_major_slice_with_stride_mut(out, n, m, row_stride).transpose_mut();
+    matmul(
+        dst,
+        Accum::Replace,
+        faer_ref(lhs),
+        faer_ref(rhs),
+        T::one(),
+        Par::Seq,
+    );
+}
+
 /// `dst = lhs @ rhs` cut into `pieces` independent products along the
 /// result's longer side, one per thread.
 fn split<T>(dst: MatMut<'_, T>, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>, pieces: usize)

@@ -5,7 +5,8 @@
 
 use ndarray::linalg::general_mat_mul;
 use ndarray::{
-    Array2, Array3, ArrayView2, ArrayView3, Axis as NdAxis, Ix1, IxDyn, LinalgScalar, ShapeError,
+    Array2, Array3, ArrayView2, ArrayView3, ArrayViewMut2, Axis as NdAxis, Ix1, IxDyn,
+    LinalgScalar, ShapeBuilder, ShapeError,
 };
 use std::num::Wrapping;
 
@@ -17,7 +18,7 @@ use crate::ops::Bound;
 use crate::source::Span;
 
 use super::decompose::{eigh_kernel, qr_kernel, svd_kernel};
-use super::gemm::product_stack;
+use super::gemm::{product_into, product_stack};
 use super::solve::{det_kernel, inv_kernel, solve_kernel};
 
 #[rustfmt::skip]
@@ -52,6 +53,38 @@ pub(crate) trait Elem: LinalgScalar + PartialOrd {
         lhs: ArrayView3<'_, Self>,
         rhs: ArrayView3<'_, Self>,
     ) -> Result<Array3<Self>, ShapeError>;
+    /// `lhs @ rhs` written in place on the calling thread into the rows of
+    /// `out`, `row_stride` elements apart (a convolution's output tile;
+    /// the caller runs tiles in parallel).
+    fn product_into(
+        lhs: ArrayView2<'_, Self>,
+        rhs: ArrayView2<'_, Self>,
+        out: &mut [Self],
+        row_stride: usize,
+    ) -> Result<(), ShapeError>;
+}
+
+/// The length a row-major `m × n` destination with rows `row_stride`
+/// apart needs, checked before a GEMM writes to it (faer panics on less).
+fn fits<T>(
+    lhs: ArrayView2<'_, T>,
+    rhs: ArrayView2<'_, T>,
+    out: &[T],
+    row_stride: usize,
+) -> Result<(), ShapeError> {
+    let ((m, k), (rhs_k, n)) = (lhs.dim(), rhs.dim());
+    let needed = match m {
+        0 => Some(0),
+        _ => (m - 1)
+            .checked_mul(row_stride)
+            .and_then(|p| p.checked_add(n)),
+    };
+    match needed {
+        Some(len) if k == rhs_k && (m == 0 || n == 0 || n <= row_stride) && len <= out.len() => {
+            Ok(())
+        }
+        _ => Err(ShapeError::from_kind(ndarray::ErrorKind::IncompatibleShape)),
+    }
 }
 
 /// Products of floats go through faer's GEMM.
@@ -116,6 +149,16 @@ impl Elem for f32 {
     ) -> Result<Array3<f32>, ShapeError> {
         float_product_stack(lhs, rhs)
     }
+    fn product_into(
+        lhs: ArrayView2<'_, f32>,
+        rhs: ArrayView2<'_, f32>,
+        out: &mut [f32],
+        row_stride: usize,
+    ) -> Result<(), ShapeError> {
+        fits(lhs, rhs, out, row_stride)?;
+        product_into(lhs, rhs, out, row_stride);
+        Ok(())
+    }
 }
 
 impl Elem for f64 {
@@ -139,6 +182,16 @@ impl Elem for f64 {
         rhs: ArrayView3<'_, f64>,
     ) -> Result<Array3<f64>, ShapeError> {
         float_product_stack(lhs, rhs)
+    }
+    fn product_into(
+        lhs: ArrayView2<'_, f64>,
+        rhs: ArrayView2<'_, f64>,
+        out: &mut [f64],
+        row_stride: usize,
+    ) -> Result<(), ShapeError> {
+        fits(lhs, rhs, out, row_stride)?;
+        product_into(lhs, rhs, out, row_stride);
+        Ok(())
     }
 }
 
@@ -174,6 +227,18 @@ impl Elem for Wrapping<i64> {
             general_mat_mul(Wrapping(1), &x, &y, Wrapping(0), &mut o);
         }
         Ok(out)
+    }
+    fn product_into(
+        lhs: ArrayView2<'_, Wrapping<i64>>,
+        rhs: ArrayView2<'_, Wrapping<i64>>,
+        out: &mut [Wrapping<i64>],
+        row_stride: usize,
+    ) -> Result<(), ShapeError> {
+        fits(lhs, rhs, out, row_stride)?;
+        let (m, n) = (lhs.nrows(), rhs.ncols());
+        let mut dst = ArrayViewMut2::from_shape((m, n).strides((row_stride, 1)), out)?;
+        general_mat_mul(Wrapping(1), &lhs, &rhs, Wrapping(0), &mut dst);
+        Ok(())
     }
 }
 

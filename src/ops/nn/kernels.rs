@@ -3,15 +3,13 @@
 //! the causal mask.
 
 use ndarray::{
-    Array2, Array4, Array6, ArrayView3, ArrayView4, ArrayViewMut5, Axis as NdAxis, AxisDescription,
-    Ix4, IxDyn, Order, Slice, Zip,
+    Array2, Array4, ArrayView4, Axis as NdAxis, AxisDescription, Ix4, IxDyn, Slice, Zip,
 };
-use rayon::prelude::*;
 
+use super::conv::conv_forward;
 use super::last_slot;
 use crate::error::Diagnostic;
 use crate::eval::interp::{internal, runtime_error, Interp};
-use crate::eval::parallel::PARALLEL_MIN;
 use crate::eval::value::{Array, Tensor as Data, Value};
 use crate::ops::linalg::{
     allocatable, arg_array, matmul_arrays, matmul_flops, matrix_product, numeric, Elem,
@@ -152,19 +150,20 @@ fn conv_in<'a, T: Elem + Send + Sync>(
     let (_, per_group, kh, kw) = w4.dim();
     let terms = (per_group * kh * kw) as f64;
     let mut y = match transposed {
-        true => conv_transposed(x4, w4, set, out, b.span)?,
+        true => conv_transposed(x4, w4, set, out, b.span)?.permuted_axes([0, 3, 1, 2]),
         false => conv_forward(x4, w4, set, out, b.span)?,
     };
     let sources = if transposed { x.len() } else { y.len() };
     ev.add_flops(2.0 * sources as f64 * terms);
     if let Some(bias) = bias {
-        if bias.shape() != [y.dim().3] {
-            return Err(internal(b.span_of(2), "a bias of another size"));
-        }
-        // y is channels-last here, so the bias broadcasts along its last axis.
-        y.zip_mut_with(&bias, |v, &c| *v = *v + c);
+        let channels = y.dim().1;
+        let per_channel = Some(&bias)
+            .filter(|bias| bias.shape() == [channels])
+            .and_then(|bias| bias.to_shape((channels, 1, 1)).ok())
+            .ok_or_else(|| internal(b.span_of(2), "a bias of another size"))?;
+        y.zip_mut_with(&per_channel, |v, &c| *v = *v + c);
     }
-    let y = y.permuted_axes([0, 3, 1, 2]).into_dyn();
+    let y = y.into_dyn();
     let y = match one_d {
         true => y.index_axis_move(NdAxis(2), 0),
         false => y,
@@ -245,7 +244,7 @@ fn positions(start: usize, count: usize, step: usize) -> Slice {
 }
 
 /// The extent `count` windows of size `k` spaced `step` apart cover.
-fn extent(k: usize, dilation: usize, count: usize, step: usize) -> usize {
+pub(super) fn extent(k: usize, dilation: usize, count: usize, step: usize) -> usize {
     match (k, count) {
         (0, _) | (_, 0) => 0,
         _ => dilation
@@ -253,98 +252,6 @@ fn extent(k: usize, dilation: usize, count: usize, step: usize) -> usize {
             .saturating_add(step.saturating_mul(count - 1))
             .saturating_add(1),
     }
-}
-
-/// x `[N, C, H, W]` with w `[O, C/groups, KH, KW]` by im2col: each group's
-/// patches are gathered into a matrix `[N·OH·OW, C/groups·KH·KW]`, one
-/// strided copy per kernel offset, and multiplied by that group's filters.
-/// The result is channels-last, `[N, OH, OW, O]`.
-fn conv_forward<T: Elem + Send + Sync>(
-    x: ArrayView4<T>,
-    w: ArrayView4<T>,
-    set: &Conv,
-    (oh, ow): (usize, usize),
-    span: Span,
-) -> Result<Array4<T>, Diagnostic> {
-    let (n, c, h, wd) = x.dim();
-    let (o, cg, kh, kw) = w.dim();
-    let g = set.groups;
-    if o % g != 0 || c != cg * g {
-        let message = format!("`groups={g}` must divide the output channels ({o}) and the input channels ({c}), which must be {cg} per group");
-        return Err(runtime_error(span, message));
-    }
-    let og = o / g;
-    let ([sh, sw], [ph, pw], [dh, dw]) = (set.stride, set.padding, set.dilation);
-    let (hp, wp) = (h + 2 * ph, wd + 2 * pw);
-    if extent(kh, dh, oh, sh) > hp || extent(kw, dw, ow, sw) > wp {
-        return Err(internal(
-            span,
-            "a convolution output larger than its input allows",
-        ));
-    }
-    allocatable(&[n, oh, ow, cg, kh, kw], span)?;
-    allocatable(&[n, c, hp, wp], span)?;
-    let padded;
-    let xp = if ph + pw > 0 {
-        let mut p = Array4::<T>::zeros((n, c, hp, wp));
-        p.slice_each_axis_mut(cut([ALL, ALL, (ph..ph + h).into(), (pw..pw + wd).into()]))
-            .assign(&x);
-        padded = p;
-        padded.view()
-    } else {
-        x
-    };
-    let mut out = Array4::<T>::zeros((n, oh, ow, o));
-    let failed = |_| internal(span, "an im2col reshape");
-    for gi in 0..g {
-        let channels = Slice::from(gi * cg..(gi + 1) * cg);
-        // Patches ordered (kh, kw, channel) so that each gathered row of
-        // channels is contiguous; one image per task.
-        let mut cols = Array6::<T>::zeros((n, oh, ow, kh, kw, cg));
-        let gather = |(mut image, source): (ArrayViewMut5<T>, ArrayView3<T>)| {
-            for i in 0..kh {
-                for j in 0..kw {
-                    let (rows, across) = (positions(i * dh, oh, sh), positions(j * dw, ow, sw));
-                    let patch = source.slice_each_axis(cut3([channels, rows, across]));
-                    let mut col = image.index_axis_mut(NdAxis(3), j);
-                    col.index_axis_mut(NdAxis(2), i)
-                        .assign(&patch.permuted_axes([1, 2, 0]));
-                }
-            }
-        };
-        if cols.len() < PARALLEL_MIN {
-            let pairs = cols.axis_iter_mut(NdAxis(0)).zip(xp.axis_iter(NdAxis(0)));
-            pairs.for_each(gather);
-        } else {
-            cols.axis_iter_mut(NdAxis(0))
-                .into_par_iter()
-                .zip(xp.axis_iter(NdAxis(0)).into_par_iter())
-                .for_each(gather);
-        }
-        let patches = cols
-            .into_shared()
-            .into_shape_with_order(IxDyn(&[n * oh * ow, kh * kw * cg]))
-            .map_err(failed)?;
-        let filters = w
-            .slice_each_axis(cut([(gi * og..(gi + 1) * og).into(), ALL, ALL, ALL]))
-            .permuted_axes([2, 3, 1, 0]);
-        let filters = filters
-            .to_shape(((kh * kw * cg, og), Order::RowMajor))
-            .map_err(failed)?
-            .into_owned()
-            .into_shared()
-            .into_dyn();
-        let y = matmul_arrays(&patches, &filters, span)?;
-        let y = y.into_shape_with_order((n, oh, ow, og)).map_err(failed)?;
-        out.slice_each_axis_mut(cut([ALL, ALL, ALL, (gi * og..(gi + 1) * og).into()]))
-            .assign(&y);
-    }
-    Ok(out)
-}
-
-/// The 3-D form of `cut`, for one image's `[C, H, W]`.
-fn cut3(slices: [Slice; 3]) -> impl Fn(AxisDescription) -> Slice {
-    move |axis| slices[axis.axis.index()]
 }
 
 /// x `[N, C, H, W]` with w `[C, O/groups, KH, KW]` (PyTorch's layout), the

@@ -7,6 +7,7 @@
 //! provably unchanged (a stride-1 "same" convolution).
 
 mod channels;
+mod conv;
 mod kernels;
 
 pub(super) use kernels::KERNELS;
