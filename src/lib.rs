@@ -28,7 +28,7 @@ pub use check::{CheckOptions, CheckOutput};
 
 /// Top-level statements the parser hands over at once: one channel message
 /// per batch keeps the threads' synchronisation off the per-statement path.
-const BATCH: usize = 64;
+const BATCH: usize = 128;
 
 /// Batches the parser may run ahead of the checker; this bounds the memory
 /// of statements in flight.
@@ -71,12 +71,19 @@ pub fn check_source(file: &source::SourceFile, options: &CheckOptions) -> CheckO
 /// order, to `check` on this one; returns the parse diagnostics. A panic of
 /// either thread surfaces on this one. The parser thread takes this one's
 /// name, so a panic hook keyed on the name (the CLI's) treats both alike.
+///
+/// Checked batches go back to the parser thread, which frees them: freeing
+/// memory another thread allocated costs the allocator more, and the
+/// checker, the slower of the two, is spared the work.
 fn parse_alongside(
     file: &source::SourceFile,
     check: &mut dyn FnMut(&syntax::ast::Stmt),
 ) -> Vec<error::Diagnostic> {
+    use std::sync::mpsc::sync_channel;
+
     std::thread::scope(|scope| {
-        let (sender, receiver) = std::sync::mpsc::sync_channel(BATCHES_AHEAD);
+        let (sender, receiver) = sync_channel(BATCHES_AHEAD);
+        let (recycle, recycled) = sync_channel::<Vec<syntax::ast::Stmt>>(BATCHES_AHEAD);
         let mut builder = std::thread::Builder::new().stack_size(PARSER_STACK_BYTES);
         if let Some(name) = std::thread::current().name() {
             builder = builder.name(name.to_owned());
@@ -86,10 +93,16 @@ fn parse_alongside(
             let (errors, _) = syntax::parse_each(file, &mut |stmt| {
                 batch.push(stmt);
                 if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    let empty = recycled.try_recv().map_or_else(
+                        |_| Vec::with_capacity(BATCH),
+                        |mut checked| {
+                            checked.clear();
+                            checked
+                        },
+                    );
                     // Only a checker that panicked stops receiving, and
                     // its panic is what gets reported.
-                    let _ = sender.send(full);
+                    let _ = sender.send(std::mem::replace(&mut batch, empty));
                 }
             });
             let _ = sender.send(batch);
@@ -103,6 +116,9 @@ fn parse_alongside(
             for stmt in &batch {
                 check(stmt);
             }
+            // A batch that cannot go back (the parser is done, or behind
+            // on freeing) is freed here, with the error that returns it.
+            let _ = recycle.try_send(batch);
         }
         parser
             .join()
