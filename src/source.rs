@@ -59,7 +59,9 @@ impl From<Span> for miette::SourceSpan {
 #[derive(Clone, Debug)]
 pub struct SourceFile {
     name: Arc<str>,
-    text: Arc<str>,
+    /// Not `Arc<str>`: taking a file's `String` as it was read must not
+    /// copy the whole text.
+    text: Arc<String>,
     line_starts: Arc<[u32]>,
 }
 
@@ -71,8 +73,8 @@ pub struct LineCol {
 }
 
 impl SourceFile {
-    pub fn new(name: impl Into<Arc<str>>, text: impl Into<Arc<str>>) -> SourceFile {
-        let text: Arc<str> = text.into();
+    pub fn new(name: impl Into<Arc<str>>, text: impl Into<String>) -> SourceFile {
+        let text = Arc::new(text.into());
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| clamp_offset(i + 1)))
             .collect();

@@ -120,6 +120,15 @@ impl<'o> Checker<'o> {
         }
     }
 
+    /// Makes room for `additional` more globals up front, so that a long
+    /// script's global table does not rehash every entry each time it
+    /// doubles. Only a hint: if the memory is not there, nothing is reserved.
+    pub fn reserve_globals(&mut self, additional: usize) {
+        if let Some(globals) = self.scopes.first_mut() {
+            let _ = globals.names.try_reserve(additional);
+        }
+    }
+
     pub fn push_scope(&mut self) {
         self.scopes.push(Scope::default());
     }
