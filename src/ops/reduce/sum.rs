@@ -253,9 +253,9 @@ fn columns<T: Copy>(
 }
 
 /// The greatest (or least) of `values`, compared in their own type; nan
-/// when any is nan, as NumPy's max; `None` when there are none. A lane
-/// that meets a nan keeps it (nothing compares greater than nan), so one
-/// blend per element tracks both.
+/// when any is nan, as NumPy's max; `None` when there are none. Each lane
+/// keeps a plain maximum and a flag for whether it met a nan, which
+/// vectorises to one compare, one blend and one or per element.
 #[inline(always)]
 pub fn lane_extreme<T: Copy + PartialOrd>(values: &[T], greatest: bool) -> Option<T> {
     // A nan is the one value unequal to itself.
@@ -263,13 +263,20 @@ pub fn lane_extreme<T: Copy + PartialOrd>(values: &[T], greatest: bool) -> Optio
     let unordered = |v: T| v != v;
     let &first = values.first()?;
     let mut best = [first; WIDE_LANES];
+    let mut nan = [false; WIDE_LANES];
     let mut chunks = values.chunks_exact(WIDE_LANES);
     for chunk in &mut chunks {
         for k in 0..WIDE_LANES {
             let v = chunk[k];
+            nan[k] |= unordered(v);
             let better = if greatest { v > best[k] } else { v < best[k] };
-            best[k] = if better || unordered(v) { v } else { best[k] };
+            best[k] = if better { v } else { best[k] };
         }
+    }
+    if let Some(k) = nan.iter().position(|&n| n) {
+        // The lane's first nan, as NumPy returns the first it meets.
+        let mut lane = values.chunks_exact(WIDE_LANES).map(|chunk| chunk[k]);
+        return lane.find(|&v| unordered(v));
     }
     let mut result = first;
     for v in best.into_iter().chain(chunks.remainder().iter().copied()) {
