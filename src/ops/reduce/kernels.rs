@@ -159,9 +159,15 @@ pub(super) fn reduce_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Va
                 })?),
                 (true, false) => F64(with_array!(&x, a => groups.fold(a, |g| {
                     let best = match g.as_slice() {
+                        // A constant direction lets the loop compile to
+                        // one compare per element.
+                        Some(values) if greatest => wide(
+                            #[inline(always)]
+                            || lane_extreme(values, true),
+                        ),
                         Some(values) => wide(
                             #[inline(always)]
-                            || lane_extreme(values, greatest),
+                            || lane_extreme(values, false),
                         ),
                         None => extreme(g, greatest).map(|(_, v)| v),
                     };
