@@ -388,20 +388,23 @@ impl<'a> Interp<'a> {
                 self.define(&name.name, value);
             }
             StmtKind::Let { pattern, value, .. } => {
-                let v = self.expr(value)?;
+                let v = self.lazy_expr(value)?;
                 self.bind(pattern, v);
             }
             StmtKind::Assign {
                 target,
                 indices,
                 value,
-            } => {
-                let v = self.expr(value)?;
-                match indices {
-                    None => self.assign(target, v),
-                    Some(items) => self.assign_region(target, items, v, stmt.span)?,
+            } => match indices {
+                None => {
+                    let v = self.lazy_expr(value)?;
+                    self.assign(target, v);
                 }
-            }
+                Some(items) => {
+                    let v = self.expr(value)?;
+                    self.assign_region(target, items, v, stmt.span)?;
+                }
+            },
             StmtKind::Fn(def) => {
                 let index = self.fns.len();
                 let sig =
@@ -443,7 +446,7 @@ impl<'a> Interp<'a> {
             }
             StmtKind::Return(value) => return Err(Flow::Return(self.expr(value)?)),
             StmtKind::Expr(e) => {
-                self.expr(e)?;
+                self.lazy_expr(e)?;
             }
         }
         Ok(())
@@ -577,7 +580,11 @@ impl<'a> Interp<'a> {
     ) -> Eval<()> {
         let current = self
             .lookup(&target.name)
-            .and_then(Value::tensor)
+            .cloned()
+            .ok_or_else(|| internal(target.span, "an indexed assignment to a missing name"))?;
+        let current = self
+            .dense(current, span)?
+            .tensor()
             .cloned()
             .ok_or_else(|| internal(target.span, "an indexed assignment to a non-tensor"))?;
         let value = value
@@ -612,7 +619,27 @@ impl<'a> Interp<'a> {
         own.chain(globals).find_map(|s| s.get(name))
     }
 
+    /// The value of `e`, its elements in memory.
     pub fn expr(&mut self, e: &'a Expr) -> Eval<Value> {
+        let value = self.lazy_expr(e)?;
+        self.dense(value, e.span)
+    }
+
+    /// `value` with a broadcast's elements in memory, if `--max-memory`
+    /// allows them.
+    pub fn dense(&self, value: Value, span: Span) -> Eval<Value> {
+        let Value::Broadcast(b) = value else {
+            return Ok(value);
+        };
+        self.fits_in_memory(&b.shape, b.base.dtype().width(), span)?;
+        b.materialise()
+            .map(Value::Tensor)
+            .ok_or_else(|| internal(span, "a broadcast whose shapes do not broadcast"))
+    }
+
+    /// The value of `e`, which may be a [`Value::Broadcast`]: for consumers
+    /// that read one without copying it.
+    pub fn lazy_expr(&mut self, e: &'a Expr) -> Eval<Value> {
         if self.trace.is_some() {
             return self.traced_expr(e);
         }
@@ -658,19 +685,20 @@ impl<'a> Interp<'a> {
                 op: UnaryOp::Neg,
                 operand,
             } => {
-                let v = self.tensor(operand)?;
-                Ok(scalar(super::operators::negate(&v)))
+                let v = self.lazy_expr(operand)?;
+                let (base, shape) = v
+                    .tensor_as()
+                    .ok_or_else(|| internal(e.span, "a tensor was expected"))?;
+                Ok(Value::broadcast(super::operators::negate(base), shape))
+            }
+            ExprKind::Binary { op, lhs, rhs } if *op != crate::syntax::ast::BinaryOp::MatMul => {
+                let (l, r) = (self.lazy_expr(lhs)?, self.lazy_expr(rhs)?);
+                self.elementwise(*op, (&l, &r), e)
             }
             ExprKind::Binary { op, lhs, rhs } => {
                 let (l, r) = (self.tensor(lhs)?, self.tensor(rhs)?);
                 self.check_memory(e)?;
-                let out = match self.fact(e) {
-                    Some(Type::Tensor(t)) => Type::Tensor(crate::check::types::Tensor {
-                        dtype: self.dtypes.map(t.dtype),
-                        ..t.clone()
-                    }),
-                    _ => Type::Unknown,
-                };
+                let out = self.operator_type(e);
                 let result = super::operators::binary(*op, &l, &r, &out, e.span)?;
                 self.flops += super::operators::flops(*op, &l, &result);
                 Ok(scalar(result))
@@ -681,11 +709,11 @@ impl<'a> Interp<'a> {
                 self.call(name, refs, e)
             }
             ExprKind::Field { receiver, name } => {
-                let t = self.tensor(receiver)?;
-                super::operators::field(&t, &name.name, e.span)
+                let v = self.lazy_expr(receiver)?;
+                super::operators::field(&v, &name.name, e.span)
             }
             ExprKind::Index { base, items } => {
-                let value = self.expr(base)?;
+                let value = self.lazy_expr(base)?;
                 super::operators::index(self, value, items, e)
             }
             ExprKind::Int(None) => Err(internal(e.span, "an integer literal out of range")),
@@ -738,7 +766,12 @@ impl<'a> Interp<'a> {
 
     fn name(&mut self, name: &str, e: &Expr) -> Eval<Value> {
         if let Some(v) = self.lookup(name) {
-            return Ok(v.clone());
+            // While a tape records, every value is one tensor it can follow.
+            let v = v.clone();
+            return match self.trace {
+                Some(_) => self.dense(v, e.span),
+                None => Ok(v),
+            };
         }
         if let Some(&id) = self.dim_ids.get(name) {
             let size = &self.dim_sizes[id as usize];

@@ -5,12 +5,12 @@ use ndarray::{Axis as NdAxis, IxDyn, SliceInfo, SliceInfoElem};
 
 use super::interp::{internal, runtime_error, Eval, Interp};
 use super::parallel::{self, zip2};
-use super::value::{Array, Tensor, Value};
+use super::value::{Array, Broadcast, Tensor, Value};
 use crate::check::types::{DType, Type};
-use crate::map_tensor;
 use crate::ops::math::Binary;
 use crate::source::Span;
 use crate::syntax::ast::{BinaryOp, Expr, ExprKind, IndexItem, IndexItemKind};
+use crate::{map_tensor, with_array};
 
 pub fn negate(t: &Tensor) -> Tensor {
     match t {
@@ -242,16 +242,21 @@ pub fn matmul(l: &Tensor, r: &Tensor, span: Span) -> Eval<Tensor> {
     crate::ops::linalg::matmul_tensors(l, r, l.dtype().max(r.dtype()), span)
 }
 
-pub fn field(t: &Tensor, name: &str, span: Span) -> Eval<Value> {
+pub fn field(v: &Value, name: &str, span: Span) -> Eval<Value> {
+    let (base, shape) = v
+        .tensor_as()
+        .ok_or_else(|| internal(span, "a field of a non-tensor"))?;
+    let len = shape.iter().product::<usize>();
     let count = |v: usize| Value::Tensor(Tensor::I64(Array::from_elem(IxDyn(&[]), v as i64)));
-    Ok(match name {
-        "shape" => Value::Shape(t.shape().into()),
-        "ndim" => count(t.shape().len()),
-        "size" => count(t.len()),
-        "nbytes" => count(t.len() * t.dtype().width() as usize),
-        "T" => {
-            let axes: Vec<usize> = (0..t.shape().len()).rev().collect();
-            Value::Tensor(map_tensor!(t, a => a.clone().permuted_axes(IxDyn(&axes))))
+    Ok(match (name, v) {
+        ("shape", _) => Value::Shape(shape.into()),
+        ("ndim", _) => count(shape.len()),
+        ("size", _) => count(len),
+        ("nbytes", _) => count(len * base.dtype().width() as usize),
+        ("T", Value::Broadcast(b)) => Value::Broadcast(b.reversed()),
+        ("T", _) => {
+            let axes: Vec<usize> = (0..shape.len()).rev().collect();
+            Value::Tensor(map_tensor!(base, a => a.clone().permuted_axes(IxDyn(&axes))))
         }
         _ => return Err(internal(span, "a field the checker did not accept")),
     })
@@ -283,6 +288,10 @@ pub fn index<'a>(
             ))));
         }
         Value::Tensor(t) => t,
+        Value::Broadcast(b) => {
+            let info = slice_info(ev, &b.shape, items, e.span)?;
+            return broadcast_index(&b, &info, e.span);
+        }
         _ => return Err(internal(e.span, "indexing a value that is not a tensor")),
     };
     let info = slice_info(ev, t.shape(), items, e.span)?;
@@ -291,13 +300,47 @@ pub fn index<'a>(
     ))
 }
 
+type Slicing = SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn>;
+
+/// Basic indexing of a broadcast view, as a view of its base: on an axis
+/// the base broadcasts, its one element is taken or kept.
+fn broadcast_index(b: &Broadcast, info: &Slicing, span: Span) -> Eval<Value> {
+    let mut axis = 0;
+    let mut on_base = Vec::with_capacity(info.as_ref().len());
+    for &elem in info.as_ref() {
+        if elem == SliceInfoElem::NewAxis {
+            on_base.push(elem);
+            continue;
+        }
+        let broadcast = b.base.shape().get(axis) != b.shape.get(axis);
+        axis += 1;
+        on_base.push(match elem {
+            SliceInfoElem::Index(_) if broadcast => SliceInfoElem::Index(0),
+            SliceInfoElem::Slice { .. } if broadcast => SliceInfoElem::Slice {
+                start: 0,
+                end: None,
+                step: 1,
+            },
+            other => other,
+        });
+    }
+    let failed = || internal(span, "an index ndarray refused");
+    let on_base = Slicing::try_from(on_base).map_err(|_| failed())?;
+    let shape = with_array!(&b.base, a => a
+        .broadcast(IxDyn(&b.shape))
+        .map(|view| view.slice(info).shape().to_vec()))
+    .ok_or_else(failed)?;
+    let base = map_tensor!(&b.base, a => a.clone().slice_move(&on_base));
+    Ok(Value::broadcast(base, &shape))
+}
+
 /// The ndarray slice of basic indexing `items` on an array of `shape`.
 pub fn slice_info<'a>(
     ev: &mut Interp<'a>,
     shape: &[usize],
     items: &'a [IndexItem],
     span: Span,
-) -> Eval<SliceInfo<Vec<SliceInfoElem>, IxDyn, IxDyn>> {
+) -> Eval<Slicing> {
     let consuming = items
         .iter()
         .filter(|i| !matches!(i.kind, IndexItemKind::Ellipsis) && !is_none(i))
@@ -428,6 +471,46 @@ fn is_none(item: &IndexItem) -> bool {
 }
 
 impl<'a> Interp<'a> {
+    /// The type the checker proved for operator `e`, in the element type
+    /// this run computes it in.
+    pub(super) fn operator_type(&self, e: &Expr) -> Type {
+        match self.fact(e) {
+            Some(Type::Tensor(t)) => Type::Tensor(crate::check::types::Tensor {
+                dtype: self.dtypes.map(t.dtype),
+                ..t.clone()
+            }),
+            _ => Type::Unknown,
+        }
+    }
+
+    /// An elementwise operator. A broadcast operand is combined as its
+    /// base, and the result read as the full shape: each element of it is
+    /// computed from the same elements, only once, and only the base's
+    /// result is allocated.
+    pub(super) fn elementwise(
+        &mut self,
+        op: BinaryOp,
+        (l, r): (&Value, &Value),
+        e: &Expr,
+    ) -> Eval<Value> {
+        let (Some((l, l_shape)), Some((r, r_shape))) = (l.tensor_as(), r.tensor_as()) else {
+            return Err(internal(e.span, "an operator on a non-tensor"));
+        };
+        let failed = || internal(e.span, "broadcasting failed after the checker proved it");
+        let full = broadcast_shape(l_shape, r_shape).ok_or_else(failed)?;
+        let computed = broadcast_shape(l.shape(), r.shape()).ok_or_else(failed)?;
+        let Type::Tensor(out) = self.operator_type(e) else {
+            return Err(internal(
+                e.span,
+                "an operator whose type the checker did not record",
+            ));
+        };
+        self.fits_in_memory(&computed, out.dtype.width(), e.span)?;
+        let result = binary(op, l, r, &self.operator_type(e), e.span)?;
+        self.add_flops(flops(op, l, &result));
+        Ok(Value::broadcast(result, &full))
+    }
+
     /// An integer index or bound: static, or an i64 scalar at run time.
     pub fn integer(&mut self, e: &'a Expr) -> Eval<i64> {
         if let Ok(v) = self.static_size(e) {

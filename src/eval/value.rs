@@ -143,6 +143,10 @@ fn to_f64<T: Element>(v: T) -> f64 {
 #[derive(Clone, Debug)]
 pub enum Value {
     Tensor(Tensor),
+    /// A tensor read through zero strides, as NumPy's `broadcast_to` view:
+    /// only let-bindings, operators and fused chains hold one;
+    /// `Interp::expr` gives every other consumer the elements in memory.
+    Broadcast(Broadcast),
     Tuple(Rc<[Value]>),
     Str(Rc<str>),
     /// `x.shape`
@@ -157,6 +161,65 @@ impl Value {
         match self {
             Value::Tensor(t) => Some(t),
             _ => None,
+        }
+    }
+
+    /// `base` read as `shape`: a [`Broadcast`] unless that is its own shape.
+    pub fn broadcast(base: Tensor, shape: &[usize]) -> Value {
+        if base.shape() == shape {
+            return Value::Tensor(base);
+        }
+        let rank = base.shape().len();
+        let lead = shape.len().saturating_sub(rank);
+        // Leading axes of size one make the base's rank the view's, so
+        // that permuting the view permutes the base.
+        let mut base = base;
+        for _ in 0..lead {
+            base = map_tensor!(&base, a => a.clone().insert_axis(ndarray::Axis(0)));
+        }
+        Value::Broadcast(Broadcast {
+            base,
+            shape: shape.into(),
+        })
+    }
+
+    /// The data and the shape it is read as, for a tensor or a broadcast.
+    pub fn tensor_as(&self) -> Option<(&Tensor, &[usize])> {
+        match self {
+            Value::Tensor(t) => Some((t, t.shape())),
+            Value::Broadcast(b) => Some((&b.base, &b.shape)),
+            _ => None,
+        }
+    }
+}
+
+/// `base` (of the same rank) read as `shape`, every axis of `base` either
+/// of that size or of size one.
+#[derive(Clone, Debug)]
+pub struct Broadcast {
+    pub base: Tensor,
+    pub shape: Rc<[usize]>,
+}
+
+impl Broadcast {
+    /// The elements in memory (`None` if the shapes do not broadcast,
+    /// which `Value::broadcast`'s callers have proved).
+    pub fn materialise(&self) -> Option<Tensor> {
+        let shape = IxDyn(&self.shape);
+        Some(match &self.base {
+            Tensor::F32(a) => Tensor::F32(a.broadcast(shape)?.to_owned().into_shared()),
+            Tensor::F64(a) => Tensor::F64(a.broadcast(shape)?.to_owned().into_shared()),
+            Tensor::I64(a) => Tensor::I64(a.broadcast(shape)?.to_owned().into_shared()),
+            Tensor::Bool(a) => Tensor::Bool(a.broadcast(shape)?.to_owned().into_shared()),
+        })
+    }
+
+    /// The view transposed (`.T`): still no copy.
+    pub fn reversed(&self) -> Broadcast {
+        let axes: Vec<usize> = (0..self.shape.len()).rev().collect();
+        Broadcast {
+            base: map_tensor!(&self.base, a => a.clone().permuted_axes(IxDyn(&axes))),
+            shape: self.shape.iter().rev().copied().collect(),
         }
     }
 }

@@ -302,6 +302,11 @@ pub(crate) fn show_value(ev: &Interp, e: &Expr, value: &Value) -> String {
             Some(Type::ShapeValue(items)) => show_concrete(items, shape),
             _ => format!("{shape:?}"),
         },
+        // `Interp::expr` gives `print` and the REPL broadcasts in memory.
+        Value::Broadcast(view) => match view.materialise() {
+            Some(t) => show_value(ev, e, &Value::Tensor(t)),
+            None => format!("{:?}", view.shape),
+        },
         Value::Tensor(t) if t.shape().is_empty() => crate::eval::format::scalar(t),
         Value::Tensor(t) => {
             let axes = match ev.fact(e) {

@@ -14,9 +14,9 @@ mod run;
 
 use std::rc::Rc;
 
-use super::interp::{Eval, Interp};
+use super::interp::{internal, Eval, Interp};
 use super::operators::broadcast_shape;
-use super::value::{Tensor, Value};
+use super::value::Value;
 use crate::syntax::ast::{Expr, ExprKind};
 
 pub(crate) use plan::Plan;
@@ -48,12 +48,26 @@ impl<'a> Interp<'a> {
         let Some(plan) = plan else {
             return Ok(None);
         };
-        self.check_memory(e)?;
-        let leaves = plan
+        // A broadcast leaf is read as its base; the result is then read
+        // as the full shape (`Interp::elementwise`).
+        let values = plan
             .leaves
             .iter()
-            .map(|&leaf| self.tensor(leaf))
-            .collect::<Eval<Vec<Tensor>>>()?;
+            .map(|&leaf| self.lazy_expr(leaf))
+            .collect::<Eval<Vec<Value>>>()?;
+        let mut leaves = Vec::with_capacity(values.len());
+        let (mut full, mut computed) = (Some(Vec::new()), Some(Vec::new()));
+        for v in &values {
+            let (base, shape) = v
+                .tensor_as()
+                .ok_or_else(|| internal(e.span, "a fused leaf that is not a tensor"))?;
+            leaves.push(base.clone());
+            full = full.and_then(|s| broadcast_shape(&s, shape));
+            computed = computed.and_then(|s| broadcast_shape(&s, base.shape()));
+        }
+        let failed = || internal(e.span, "broadcasting failed after the checker proved it");
+        let (full, computed) = (full.ok_or_else(failed)?, computed.ok_or_else(failed)?);
+        self.fits_in_memory(&computed, plan.dtype.width(), e.span)?;
         let result = run::run(&plan, &leaves, e.span)?;
         // As unfused: each operator counts one FLOP per element of its result.
         for &(first, end) in &plan.operators {
@@ -65,7 +79,7 @@ impl<'a> Interp<'a> {
             let elements: usize = shape.map_or(0, |s| s.iter().product());
             self.add_flops(elements as f64);
         }
-        Ok(Some(Value::Tensor(result)))
+        Ok(Some(Value::broadcast(result, &full)))
     }
 }
 

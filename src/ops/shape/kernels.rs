@@ -276,12 +276,15 @@ fn broadcast_to_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, 
             format!("{:?} cannot be broadcast to {shape:?}", x.shape()),
         )
     };
-    // A copy for now: an `ArcArray` cannot hold NumPy's zero-stride view.
-    Ok(Value::Tensor(map_tensor!(&x, a => a
-        .broadcast(IxDyn(&shape))
-        .ok_or_else(failed)?
-        .to_owned()
-        .into_shared())))
+    if crate::eval::operators::broadcast_shape(x.shape(), &shape).as_deref() != Some(&shape[..]) {
+        return Err(failed());
+    }
+    let view = Value::broadcast(x, &shape);
+    // While a tape records, values are tensors it can follow.
+    match ev.trace {
+        Some(_) => ev.dense(view, b.span),
+        None => Ok(view),
+    }
 }
 
 fn rename_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnostic> {
@@ -305,7 +308,7 @@ fn is_contiguous_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value,
     let x = b
         .get(0)
         .ok_or_else(|| internal(b.span, "is_contiguous without an argument"))?;
-    ev.expr(x)?;
+    ev.lazy_expr(x)?;
     let contiguous = matches!(ev.fact(x), Some(Type::Tensor(t)) if t.contiguous);
     Ok(Value::Tensor(rt::Tensor::Bool(Array::from_elem(
         IxDyn(&[]),

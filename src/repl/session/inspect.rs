@@ -288,6 +288,8 @@ impl Session {
 fn bytes(value: &Value) -> Option<u64> {
     match value {
         Value::Tensor(t) => Some(t.len() as u64 * t.dtype().width()),
+        // A view holds only its base.
+        Value::Broadcast(b) => Some(b.base.len() as u64 * b.base.dtype().width()),
         Value::Tuple(items) => items.iter().map(bytes).sum(),
         _ => None,
     }
