@@ -172,12 +172,17 @@ impl Checker<'_> {
                     return true;
                 };
                 if i < -n || i >= n {
-                    let shown = crate::check::types::show_axis(axis, self);
+                    // A bare size reads as an axis number ("axis 2"), so an
+                    // anonymous axis is described by its size.
+                    let axis_shown = match axis.name {
+                        Some(_) => format!("axis {}", crate::check::types::show_axis(axis, self)),
+                        None => format!("an axis of size {n}"),
+                    };
                     self.report(
                         Diagnostic::new(
                             Code::Index,
                             e.span,
-                            format!("index {i} is out of range for axis {shown}"),
+                            format!("index {i} is out of range for {axis_shown}"),
                         )
                         .label(e.span, format!("index {i}"))
                         .help(format!(
