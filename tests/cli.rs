@@ -418,7 +418,7 @@ fn snippets_and_piped_programs_are_checked_before_running() {
     assert!(piped.stderr.contains("<stdin>:2:"), "{}", piped.stderr);
 }
 
-/// Replace this test when the evaluator lands (issue #3).
+/// Section 10.10: an input with no data is `tsr::io`, exit 2.
 #[test]
 fn an_input_without_data_is_a_command_line_error() {
     let dir = Dir::new("run-no-data").with("a.tsr", CLEAN);
@@ -434,6 +434,26 @@ fn an_input_without_data_is_a_command_line_error() {
         "{}",
         run.stderr
     );
+}
+
+/// A file `--input` names that cannot be read is the command line's fault
+/// (exit 2); data of another shape is the program's error (exit 1).
+#[test]
+fn input_files_exit_2_when_unreadable_and_1_when_their_data_disagrees() {
+    let dir = Dir::new("run-input-data").with("a.tsr", CLEAN);
+    let saved = dir.tsr(&["run", "-e", "save(ones([3, 2]), \"x.npy\")"]);
+    assert_eq!(saved.code, 0, "{}", saved.stderr);
+    for (file, code) in [("missing.npy", 2), ("x.npy", 1)] {
+        let input = format!("x={file}");
+        let run = dir.tsr(&["run", "a.tsr", "--input", &input, "--format", "json"]);
+        assert_eq!((run.code, run.stdout.as_str()), (code, ""), "{file}");
+        assert!(
+            run.stderr.contains("\"code\":\"tsr::io\""),
+            "{file}: {}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(file), "{file}: {}", run.stderr);
+    }
 }
 
 #[test]

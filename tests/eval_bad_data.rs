@@ -1,6 +1,6 @@
 //! Bad tensor files at run time: missing, truncated, lying, of another type
 //! or shape, or randomly damaged. Each is a `tsr::io` diagnostic naming the
-//! file; nothing panics.
+//! file (`tsr::limit` when the data would not fit); nothing panics.
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +27,24 @@ fn good_npy(path: &Path, shape: &[usize]) {
 
 /// Runs PROGRAM in `dir` with `x` from `x_file`; the error code and message.
 fn run_in(dir: &Path, x_file: &str) -> Result<String, (Code, String)> {
+    let outcome = run_outcome(dir, x_file);
+    match outcome
+        .diagnostics
+        .into_iter()
+        .find(|d| d.severity() == tsr::error::Severity::Error)
+    {
+        Some(d) => Err((d.code, d.message)),
+        None => Ok(String::from_utf8_lossy(&outcome.output).into_owned()),
+    }
+}
+
+struct Outcome {
+    diagnostics: Vec<tsr::error::Diagnostic>,
+    usage_error: bool,
+    output: Vec<u8>,
+}
+
+fn run_outcome(dir: &Path, x_file: &str) -> Outcome {
     let options = RunOptions {
         inputs: vec![InputFile {
             name: "x".into(),
@@ -36,15 +54,12 @@ fn run_in(dir: &Path, x_file: &str) -> Result<String, (Code, String)> {
         base_dir: dir.to_path_buf(),
         ..RunOptions::default()
     };
-    let mut out = Vec::new();
-    let outcome = run_source(&SourceFile::new("t.tsr", PROGRAM), &options, &mut out);
-    match outcome
-        .diagnostics
-        .into_iter()
-        .find(|d| d.severity() == tsr::error::Severity::Error)
-    {
-        Some(d) => Err((d.code, d.message)),
-        None => Ok(String::from_utf8_lossy(&out).into_owned()),
+    let mut output = Vec::new();
+    let outcome = run_source(&SourceFile::new("t.tsr", PROGRAM), &options, &mut output);
+    Outcome {
+        diagnostics: outcome.diagnostics,
+        usage_error: outcome.usage_error,
+        output,
     }
 }
 
@@ -89,6 +104,51 @@ fn each_bad_file_is_an_io_error_naming_it() {
         match run_in(&dir, file) {
             Err((Code::Io, message)) => assert!(message.contains(file), "{file}: {message}"),
             other => panic!("{file}: expected tsr::io, got {other:?}"),
+        }
+    }
+}
+
+/// Section 8: exit 2 is for the command line itself (a file `--input`
+/// names that cannot be read); data that disagrees with the declared type
+/// is the program's error (exit 1), like a `load` whose header disagrees.
+#[test]
+fn unreadable_inputs_exit_2_and_disagreeing_data_exits_1() {
+    let dir = scratch("exit");
+    good_npy(&dir.join("w.npy"), &[3, 2]);
+    good_npy(&dir.join("wrong_shape.npy"), &[2, 3]);
+    good_npy(&dir.join("wrong_rank.npy"), &[6]);
+    let i64_data = ndarray::ArrayD::<i64>::zeros(ndarray::IxDyn(&[3, 2]));
+    write_npy(
+        &dir.join("wrong_type.npy"),
+        TensorView::I64(i64_data.view()),
+    )
+    .expect("write");
+    std::fs::write(dir.join("garbage.npy"), b"\x93NUMPY\x01\x00junk").expect("write");
+    for (file, usage, declared) in [
+        ("missing.npy", true, None),
+        ("garbage.npy", true, None),
+        (
+            "wrong_shape.npy",
+            false,
+            Some("holds [2, 3] f32, but its declared type is [3, 2] f32"),
+        ),
+        ("wrong_rank.npy", false, Some("[3, 2] f32: 2 axes, not 1")),
+        (
+            "wrong_type.npy",
+            false,
+            Some("[3, 2] f32: the element types differ"),
+        ),
+    ] {
+        let outcome = run_outcome(&dir, file);
+        assert_eq!(outcome.usage_error, usage, "{file}");
+        let [d] = outcome.diagnostics.as_slice() else {
+            panic!("{file}: {:?}", outcome.diagnostics);
+        };
+        assert_eq!(d.code, Code::Io, "{file}");
+        let at = PROGRAM.find("x:").expect("the input");
+        assert_eq!(d.span.map(|s| s.start as usize), Some(at), "{file}");
+        if let Some(declared) = declared {
+            assert!(d.message.contains(declared), "{file}: {}", d.message);
         }
     }
 }

@@ -95,7 +95,7 @@ impl<'a> Interp<'a> {
         self.sizes.frames.pop();
         match result {
             Ok(v) | Err(Flow::Return(v)) => Ok(v),
-            Err(Flow::Error(d)) => Err(d),
+            Err(Flow::Error(d) | Flow::CommandLine(d)) => Err(d),
         }
     }
 

@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::interp::{internal, Eval, Interp};
+use super::interp::{internal, Eval, Flow, Interp};
 use super::value::{Array, Tensor};
 use crate::check::size::{AtomId, Size};
 use crate::check::types::{Item, Type};
-use crate::data::tensor::{read_tensor, write_npy, write_npz, TensorData, TensorView};
+use crate::data::tensor::{read_tensor, write_npy, write_npz, DataError, TensorData, TensorView};
 use crate::error::{Code, Diagnostic};
 use crate::source::Span;
 
@@ -41,6 +41,18 @@ pub fn view(t: &Tensor) -> TensorView<'_> {
     }
 }
 
+/// A file that could not be read is `tsr::io`; one whose array would not
+/// fit in memory is `tsr::limit`, which no command line could mend.
+fn read_failure(error: &DataError, what: &str, span: Span) -> Diagnostic {
+    let code = match error {
+        DataError::TooLarge { .. }
+        | DataError::Unindexable { .. }
+        | DataError::OutOfMemory { .. } => Code::Limit,
+        _ => Code::Io,
+    };
+    Diagnostic::new(code, span, error.to_string()).label(span, what.to_string())
+}
+
 impl<'a> Interp<'a> {
     pub fn resolve_path(&self, path: &str) -> PathBuf {
         let path = Path::new(path);
@@ -61,9 +73,8 @@ impl<'a> Interp<'a> {
         what: &str,
         span: Span,
     ) -> Eval<Tensor> {
-        let data = read_tensor(path, key, self.options.max_memory).map_err(|e| {
-            Diagnostic::new(Code::Io, span, e.to_string()).label(span, what.to_string())
-        })?;
+        let data = read_tensor(path, key, self.options.max_memory)
+            .map_err(|e| read_failure(&e, what, span))?;
         let tensor = from_data(data);
         self.bind_data(&tensor, declared, what, span)?;
         Ok(tensor)
@@ -92,10 +103,20 @@ impl<'a> Interp<'a> {
             .label(span, "this data")
         };
         if t.dtype() != ty.dtype {
-            return Err(mismatch(format!("{} (element type)", ty.dtype)));
+            return Err(mismatch(format!(
+                "{} {}: the element types differ",
+                self.show_declared(ty),
+                ty.dtype
+            )));
         }
         if shape.len() != ty.shape.len() || ty.shape.iter().any(|i| matches!(i, Item::Run(_))) {
-            return Err(mismatch(format!("of rank {}", ty.shape.len())));
+            return Err(mismatch(format!(
+                "{} {}: {} axes, not {}",
+                self.show_declared(ty),
+                ty.dtype,
+                ty.shape.len(),
+                shape.len()
+            )));
         }
         for (item, &n) in ty.shape.iter().zip(&shape) {
             let Item::Axis(axis) = item else { continue };
@@ -157,7 +178,7 @@ impl<'a> Interp<'a> {
                         }
                         _ => shown,
                     };
-                    return Err(mismatch(detail));
+                    return Err(mismatch(format!("{detail} {}", ty.dtype)));
                 }
                 None => {
                     let names = |atom| match atom {
@@ -167,8 +188,9 @@ impl<'a> Interp<'a> {
                     let unbound = self.unbound_dims(&axis.size).join(", ");
                     let size = axis.size.display(&names);
                     return Err(mismatch(format!(
-                        "{}: no value of {unbound} makes {size} = {n}",
-                        self.show_declared(ty)
+                        "{} {}: no value of {unbound} makes {size} = {n}",
+                        self.show_declared(ty),
+                        ty.dtype
                     )));
                 }
             }
@@ -221,13 +243,29 @@ impl<'a> Interp<'a> {
     }
 
     /// The data of `input name`, from `--input` or `--random-inputs`.
-    pub fn input_data(&mut self, name: &str, declared: &Type, span: Span) -> Eval<Option<Tensor>> {
+    /// The data `--input` gives an input, if any: a file that cannot be
+    /// read is the command line's fault, data of another type the program's.
+    pub fn input_data(
+        &mut self,
+        name: &str,
+        declared: &Type,
+        span: Span,
+    ) -> Result<Option<Tensor>, Flow> {
         let Some(file) = self.options.inputs.iter().find(|i| i.name == name).cloned() else {
             return Ok(None);
         };
         let what = format!("input `{name}` ({})", file.path.display());
-        self.read_declared(&file.path, file.key.as_deref(), declared, &what, span)
-            .map(Some)
+        let data =
+            read_tensor(&file.path, file.key.as_deref(), self.options.max_memory).map_err(|e| {
+                let d = read_failure(&e, &what, span);
+                match d.code {
+                    Code::Io => Flow::CommandLine(d),
+                    _ => Flow::Error(d),
+                }
+            })?;
+        let tensor = from_data(data);
+        self.bind_data(&tensor, declared, &what, span)?;
+        Ok(Some(tensor))
     }
 
     pub fn save(&self, value: &super::value::Value, path: &str, span: Span) -> Eval<()> {

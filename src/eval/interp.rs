@@ -23,10 +23,12 @@ use crate::syntax::ast::{
     StmtKind, UnaryOp,
 };
 
-/// Why evaluation stopped early: a `return`, or an error.
+/// Why evaluation stopped early: a `return`, an error of the program, or
+/// a fault in what the command line gave it (exit 2).
 pub enum Flow {
     Return(Value),
     Error(Diagnostic),
+    CommandLine(Diagnostic),
 }
 
 impl From<Diagnostic> for Flow {
@@ -38,7 +40,8 @@ impl From<Diagnostic> for Flow {
 pub type Eval<T> = Result<T, Diagnostic>;
 
 /// A run that stopped: its diagnostic, and whether the command line was
-/// at fault (an input given no data), which exits 2.
+/// at fault (an input given no data or a file it cannot read), which
+/// exits 2.
 pub struct Failure {
     pub diagnostic: Diagnostic,
     pub usage: bool,
@@ -162,14 +165,14 @@ impl<'a> Interp<'a> {
     pub fn run_statement(&mut self, stmt: &'a Stmt) -> Result<(), Failure> {
         match self.stmt(stmt) {
             Ok(()) => Ok(()),
-            Err(Flow::Error(d)) => {
-                // Data missing for an input is the command line's fault (10.10).
-                let usage = d.code == Code::Io && matches!(stmt.kind, StmtKind::Input { .. });
-                Err(Failure {
-                    diagnostic: d,
-                    usage,
-                })
-            }
+            Err(Flow::Error(d)) => Err(Failure {
+                diagnostic: d,
+                usage: false,
+            }),
+            Err(Flow::CommandLine(d)) => Err(Failure {
+                diagnostic: d,
+                usage: true,
+            }),
             Err(Flow::Return(_)) => Err(Failure {
                 diagnostic: runtime_error(stmt.span, "`return` outside a fn"),
                 usage: false,
@@ -484,7 +487,10 @@ impl<'a> Interp<'a> {
         Ok(())
     }
 
-    fn input(&mut self, name: &Ident) -> Eval<Value> {
+    /// An input's value: data that disagrees with the declared type is the
+    /// program's error; no data, or a file that cannot be read, is the
+    /// command line's (10.10).
+    fn input(&mut self, name: &Ident) -> Result<Value, Flow> {
         let ty =
             self.facts.declared.get(&name.span).ok_or_else(|| {
                 internal(name.span, "an input whose type the checker did not record")
@@ -493,16 +499,18 @@ impl<'a> Interp<'a> {
             return Ok(scalar(t));
         }
         if !self.options.random_inputs {
-            return Err(Diagnostic::new(
-                Code::Io,
-                name.span,
-                format!("no data for input `{}`", name.name),
-            )
-            .label(name.span, "no data")
-            .help(format!(
-                "give it with `--input {}=file.npy`, or run with `--random-inputs`",
-                name.name
-            )));
+            return Err(Flow::CommandLine(
+                Diagnostic::new(
+                    Code::Io,
+                    name.span,
+                    format!("no data for input `{}`", name.name),
+                )
+                .label(name.span, "no data")
+                .help(format!(
+                    "give it with `--input {}=file.npy`, or run with `--random-inputs`",
+                    name.name
+                )),
+            ));
         }
         let (shape, dtype) = match (self.sizes.shape(ty), ty) {
             (Some(shape), Type::Tensor(t)) => (shape, t.dtype),
@@ -512,7 +520,8 @@ impl<'a> Interp<'a> {
                     name.span,
                     format!("input `{}` has a size no dim gives a value to", name.name),
                 )
-                .help("bind its dims with `--dim N=...`"))
+                .help("bind its dims with `--dim N=...`")
+                .into())
             }
         };
         Ok(scalar(self.random(&shape, dtype, true)))
