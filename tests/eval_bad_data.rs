@@ -71,9 +71,10 @@ fn good_files_run() {
     assert_eq!(run_in(&dir, "x.npy"), Ok("12.0\n".into()));
 }
 
-#[test]
-fn each_bad_file_is_an_io_error_naming_it() {
-    let dir = scratch("bad");
+/// A scratch directory with a good `w.npy` and one bad file for `x` of
+/// each kind.
+fn bad_files(tag: &str) -> PathBuf {
+    let dir = scratch(tag);
     good_npy(&dir.join("w.npy"), &[3, 2]);
     good_npy(&dir.join("wrong_shape.npy"), &[2, 3]);
     good_npy(&dir.join("wrong_rank.npy"), &[6]);
@@ -92,6 +93,12 @@ fn each_bad_file_is_an_io_error_naming_it() {
     )
     .expect("write");
     std::fs::write(dir.join("empty.npy"), b"").expect("write");
+    dir
+}
+
+#[test]
+fn each_bad_file_is_an_io_error_naming_it() {
+    let dir = bad_files("bad");
     for file in [
         "missing.npy",
         "wrong_shape.npy",
@@ -113,17 +120,7 @@ fn each_bad_file_is_an_io_error_naming_it() {
 /// is the program's error (exit 1), like a `load` whose header disagrees.
 #[test]
 fn unreadable_inputs_exit_2_and_disagreeing_data_exits_1() {
-    let dir = scratch("exit");
-    good_npy(&dir.join("w.npy"), &[3, 2]);
-    good_npy(&dir.join("wrong_shape.npy"), &[2, 3]);
-    good_npy(&dir.join("wrong_rank.npy"), &[6]);
-    let i64_data = ndarray::ArrayD::<i64>::zeros(ndarray::IxDyn(&[3, 2]));
-    write_npy(
-        &dir.join("wrong_type.npy"),
-        TensorView::I64(i64_data.view()),
-    )
-    .expect("write");
-    std::fs::write(dir.join("garbage.npy"), b"\x93NUMPY\x01\x00junk").expect("write");
+    let dir = bad_files("exit");
     for (file, usage, declared) in [
         ("missing.npy", true, None),
         ("garbage.npy", true, None),
