@@ -464,6 +464,17 @@ fn unclosed_and_unmatched_brackets() {
     assert_eq!(errors(text), [(Code::Parse, 2)]);
     assert_eq!(parse_text(text).program.stmts.len(), 2);
     assert!(!parse_text("let a = (1\nlet b = 2").incomplete);
+    // In the middle of a line it is only a misplaced token: one error, at it.
+    let text = "let g = grad(fn(w) { w }, 1.0)\nlet c = 3";
+    assert_eq!(errors(text), [(Code::Parse, 1)]);
+    assert_eq!(
+        first_error(text),
+        (
+            "expected one of `)` or an expression, found `fn`".to_owned(),
+            "fn".to_owned()
+        )
+    );
+    assert_eq!(parse_text(text).program.stmts.len(), 1);
 }
 
 #[test]

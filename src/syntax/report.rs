@@ -49,10 +49,14 @@ pub(crate) fn parse_error(error: GrammarError<'_>, text: &str, end: Span) -> Dia
             };
             let found = describe(text, span);
             let diagnostic = unexpected(span, &found, &expected);
-            if is_comparison(tok) {
-                diagnostic.help("comparisons do not chain: write `a < b` and `b < c` separately")
-            } else {
-                diagnostic
+            match tok {
+                tok if is_comparison(tok) => diagnostic
+                    .help("comparisons do not chain: write `a < b` and `b < c` separately"),
+                Tok::Fn => diagnostic.help(
+                    "a fn has a name and is defined as a statement: write `fn f(...) { ... }` \
+                     before this line and pass `f`",
+                ),
+                _ => diagnostic,
             }
         }
         ParseError::UnrecognizedEof { expected, .. } => {

@@ -130,6 +130,7 @@ fn parse_from(
         top: Frame::new(Span::default(), false, false, 0, 0),
         blocks: Vec::new(),
         pending_newline: None,
+        line_start: true,
         diagnostics: Vec::new(),
         incomplete: false,
     };
@@ -157,6 +158,8 @@ struct Splitter<'a, 's> {
     blocks: Vec<Frame<'a>>,
     /// A newline that ends the statement unless `{` or `else` comes next.
     pending_newline: Option<Span>,
+    /// No token but comments since the last newline (or the start).
+    line_start: bool,
     diagnostics: Vec<Diagnostic>,
     incomplete: bool,
 }
@@ -179,21 +182,30 @@ impl<'a> Splitter<'a, '_> {
             self.skip_too_deep(tok, span);
             return;
         }
-        if matches!(tok, Ok(tok) if starts_statement(tok)) && !self.at_statement_level() {
+        // A statement keyword opening a line inside brackets most likely
+        // starts the next statement after a bracket left open; in the middle
+        // of a line it is only a misplaced token, which the grammar reports.
+        if self.line_start
+            && matches!(tok, Ok(tok) if starts_statement(tok))
+            && !self.at_statement_level()
+        {
             self.abandon_statement();
         }
         match tok {
             Ok(Tok::Comment) => {}
             Ok(Tok::Newline) => {
+                self.line_start = true;
                 if self.at_statement_level() && self.pending_newline.is_none() {
                     self.pending_newline = Some(span);
                 }
             }
             Ok(tok) => {
+                self.line_start = false;
                 self.resolve_newline(matches!(tok, Tok::LBrace | Tok::Else));
                 self.token(tok, span);
             }
             Err(error) => {
+                self.line_start = false;
                 self.resolve_newline(false);
                 self.lex_error(error, span);
             }
