@@ -52,20 +52,19 @@ pub(crate) fn tensor_args(
     if failed {
         return None;
     }
+    let is_bool = |t: &Option<Tensor>| t.as_ref().is_some_and(|t| t.dtype == DType::Bool);
+    if !out.iter().any(is_bool) {
+        return Some(out);
+    }
     let message = format!("`{}` does not take bool tensors", b.name);
     let mut d = Diagnostic::new(Code::Dtype, b.span, message).help("cast it first, e.g. `f32(x)`");
-    let mut any = false;
     for (&i, t) in slots.iter().zip(&out) {
         if let Some(t) = t.as_ref().filter(|t| t.dtype == DType::Bool) {
             d = d.label(b.span_of(i), cx.show(&Type::Tensor(t.clone())));
-            any = true;
         }
     }
-    if any {
-        cx.report(d);
-        return None;
-    }
-    Some(out)
+    cx.report(d);
+    None
 }
 
 /// The error for a bool tensor given to an op that computes on numbers.

@@ -310,6 +310,15 @@ impl From<Node> for (Expr, u32) {
     }
 }
 
+/// The first item of a comma-separated list (arguments, axes, indices).
+/// Most lists have two to four items: room for four up front saves the
+/// two reallocations of growing from one, on the parser's hottest path.
+pub(crate) fn first<T>(item: T) -> Vec<T> {
+    let mut items = Vec::with_capacity(4);
+    items.push(item);
+    items
+}
+
 pub(crate) fn ident(name: &str, l: usize, r: usize) -> Ident {
     Ident {
         name: name.to_owned(),

@@ -47,13 +47,19 @@ type LhsPair<'s> = (usize, &'s PatternItem, &'s Axis);
 
 impl<'a> Call<'a> {
     /// A `tsr::rearrange` pointing at `range` of the pattern and at x.
-    fn error(&self, range: Range<usize>, detail: String, note: String) -> Diagnostic {
+    fn error(&self, cx: &Checker, range: Range<usize>, detail: String, note: String) -> Diagnostic {
         let span = self.pattern.span(range);
-        let (op, shown, pattern) = (self.op, &self.shown, self.pattern.shown());
+        let (op, shown, pattern) = (self.op, self.shown(cx), self.pattern.shown());
         let message = format!("cannot {op} {shown} with `{pattern}`: {detail}");
         Diagnostic::new(Code::Rearrange, span, message)
             .label(span, note)
-            .label(self.x_span, self.shown.clone())
+            .label(self.x_span, shown)
+    }
+
+    /// x's shape as printed, for errors only: a call that checks prints
+    /// nothing.
+    fn shown(&self, cx: &Checker) -> String {
+        cx.show_shape(&self.x.shape)
     }
 
     /// The sizes dims and keyword arguments give the pattern's axes. A
@@ -80,7 +86,7 @@ impl<'a> Call<'a> {
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "give sizes only for axes the pattern names".to_string(),
             };
-            let (op, shown, pattern) = (self.op, &self.shown, self.pattern.shown());
+            let (op, shown, pattern) = (self.op, self.shown(cx), self.pattern.shown());
             let message = format!(
                 "cannot {op} {shown}: `{}` is not an axis of `{pattern}`",
                 k.name
@@ -89,7 +95,7 @@ impl<'a> Call<'a> {
             return Err(Diagnostic::new(Code::Rearrange, k.span, message)
                 .label(k.span, "not in the pattern")
                 .label(whole, "the pattern")
-                .label(self.x_span, self.shown.clone())
+                .label(self.x_span, shown)
                 .help(help));
         }
         let mut given = BTreeMap::new();
@@ -101,7 +107,7 @@ impl<'a> Call<'a> {
                     let (d, s) = (show_axis(&dim, cx), cx.show_size(&k.axis.size));
                     let detail = format!("`{name}` is the dim {d}, but `{name}={s}` is given");
                     return Err(self
-                        .error(range, detail, format!("the dim {d}"))
+                        .error(cx, range, detail, format!("the dim {d}"))
                         .label(k.span, format!("{name}={s}")));
                 }
                 (Some(dim), _) => Given {
@@ -128,7 +134,7 @@ impl<'a> Call<'a> {
         cx: &mut Checker,
         reduction: Option<&str>,
     ) -> Result<Type, Diagnostic> {
-        let (pairs, ellipsis) = self.split_lhs()?;
+        let (pairs, ellipsis) = self.split_lhs(cx)?;
         let mut bound: BTreeMap<&str, Axis> = BTreeMap::new();
         for (position, item, axis) in pairs {
             self.bind(cx, position, item, axis, &mut bound)?;
@@ -155,7 +161,7 @@ impl<'a> Call<'a> {
 
     /// Pairs the left side's entries with x's axes (and their positions),
     /// and gives the axes `...` stands for.
-    fn split_lhs(&self) -> Result<(Vec<LhsPair<'_>>, &[Item]), Diagnostic> {
+    fn split_lhs(&self, cx: &Checker) -> Result<(Vec<LhsPair<'_>>, &[Item]), Diagnostic> {
         let (lhs, shape) = (&self.parsed.lhs, &self.x.shape);
         let split = lhs
             .iter()
@@ -167,7 +173,7 @@ impl<'a> Call<'a> {
         let named = before.len() + after.len();
         let fixed = shape.iter().all(|item| matches!(item, Item::Axis(_)));
         if named > shape.len() || (split.is_none() && (!fixed || named != shape.len())) {
-            return Err(self.rank_error(split.is_some(), named, fixed));
+            return Err(self.rank_error(cx, split.is_some(), named, fixed));
         }
         let (head, rest) = shape.split_at(before.len());
         let (middle, tail) = rest.split_at(rest.len() - after.len());
@@ -178,7 +184,7 @@ impl<'a> Call<'a> {
             let Item::Axis(axis) = shape_item else {
                 let detail = format!("axis {position} of x falls inside a variadic run");
                 return Err(self
-                    .error(item.range(), detail, "inside a run".to_string())
+                    .error(cx, item.range(), detail, "inside a run".to_string())
                     .help("use `...` for the run, and name only the axes outside it"));
             };
             pairs.push((position, item, axis));
@@ -186,7 +192,13 @@ impl<'a> Call<'a> {
         Ok((pairs, middle))
     }
 
-    fn rank_error(&self, has_ellipsis: bool, named: usize, fixed: bool) -> Diagnostic {
+    fn rank_error(
+        &self,
+        cx: &Checker,
+        has_ellipsis: bool,
+        named: usize,
+        fixed: bool,
+    ) -> Diagnostic {
         let rank = self.x.shape.len();
         let range = self.parsed.lhs_range.clone();
         let side = self.pattern.slice(range.clone()).escape_debug().to_string();
@@ -195,7 +207,7 @@ impl<'a> Call<'a> {
         if !fixed {
             let detail = format!("x has a variadic run of axes, which `{side}` does not name");
             let help = format!("write `...` for the run: `... {side}`");
-            return self.error(range, detail, note).help(help);
+            return self.error(cx, range, detail, note).help(help);
         }
         let help = if rank > named && !has_ellipsis {
             format!("name all {rank} axes, or write `...` for those you do not name: `... {side}`")
@@ -205,7 +217,7 @@ impl<'a> Call<'a> {
             format!("write {rank} axes on the left of `->`")
         };
         let detail = format!("the left side `{side}` names {note}, but x has {rank}");
-        self.error(range, detail, note).help(help)
+        self.error(cx, range, detail, note).help(help)
     }
 
     /// Binds one left-side entry to x's axis at `position`: all its
@@ -255,7 +267,7 @@ impl<'a> Call<'a> {
             known = self.settle(cx, known.mul(&size), range)?;
         }
         let text = self.pattern.slice(item.range());
-        let at = format!("axis {position} of x is {}", show_axis(axis, cx));
+        let at = |cx: &Checker| format!("axis {position} of x is {}", show_axis(axis, cx));
         let with_keywords = |d: Diagnostic| {
             keywords
                 .iter()
@@ -264,7 +276,7 @@ impl<'a> Call<'a> {
         let (name, size) = match unknown.as_slice() {
             [] if known == axis.size => return Ok(()),
             [] => {
-                let known = cx.show_size(&known);
+                let (known, at) = (cx.show_size(&known), at(cx));
                 let detail = match members.as_slice() {
                     [] => format!("`{text}` needs an axis of size 1, but {at}"),
                     [(Member::Number(_), _)] => {
@@ -276,24 +288,31 @@ impl<'a> Call<'a> {
                     },
                     _ => format!("the sizes in `{text}` multiply to {known}, but {at}"),
                 };
-                return Err(with_keywords(self.error(item.range(), detail, known)));
+                return Err(with_keywords(self.error(cx, item.range(), detail, known)));
             }
             [(name, range)] => match axis.size.div_exact(&known) {
                 Ok(size) => (*name, size),
                 Err(SizeError::NotExact | SizeError::DivisionByZero) => {
                     let detail = format!(
-                        "{at}, which the other sizes in `{text}` ({}) do not divide",
+                        "{}, which the other sizes in `{text}` ({}) do not divide",
+                        at(cx),
                         cx.show_size(&known)
                     );
                     let note = format!("`{name}` cannot be a whole number");
-                    return Err(with_keywords(self.error((*range).clone(), detail, note)));
+                    return Err(with_keywords(self.error(
+                        cx,
+                        (*range).clone(),
+                        detail,
+                        note,
+                    )));
                 }
                 other => (*name, self.settle(cx, other, range)?),
             },
             [(first, _), (second, _), ..] => {
                 let detail = format!(
                     "the sizes of `{first}` and `{second}` in `{text}` cannot both be \
-                     inferred: {at}"
+                     inferred: {}",
+                    at(cx)
                 );
                 let listed: Vec<String> = unknown
                     .iter()
@@ -305,7 +324,7 @@ impl<'a> Call<'a> {
                     listed.join(", ")
                 );
                 let note = "sizes unknown".to_string();
-                return Err(self.error(item.range(), detail, note).help(help));
+                return Err(self.error(cx, item.range(), detail, note).help(help));
             }
         };
         let name_of = if lone { axis.name.clone() } else { None };
@@ -334,7 +353,7 @@ impl<'a> Call<'a> {
         for (member, range) in &members {
             let factors = match member {
                 Member::Axis(member_name) => {
-                    let axis = self.rhs_axis(member_name, range, bound)?;
+                    let axis = self.rhs_axis(cx, member_name, range, bound)?;
                     name = axis.name;
                     vec![axis.size]
                 }
@@ -362,6 +381,7 @@ impl<'a> Call<'a> {
     /// `repeat`, a new axis of a given size.
     fn rhs_axis(
         &self,
+        cx: &Checker,
         name: &str,
         range: &Range<usize>,
         bound: &BTreeMap<&str, Axis>,
@@ -379,7 +399,7 @@ impl<'a> Call<'a> {
             None => {
                 let detail = format!("the size of the new axis `{name}` is not given");
                 Err(self
-                    .error(range.clone(), detail, "size unknown".to_string())
+                    .error(cx, range.clone(), detail, "size unknown".to_string())
                     .help(format!("give its size as a keyword argument: `{name}=...`")))
             }
         }

@@ -92,8 +92,6 @@ struct Call<'a> {
     parsed: EinopsPattern,
     x: Tensor,
     x_span: Span,
-    /// x's shape as printed.
-    shown: String,
     given: BTreeMap<String, Given>,
 }
 
@@ -114,12 +112,12 @@ fn einops(cx: &mut Checker, b: &Bound, op: EinopsOp) -> Type {
     let (Some(x), Some(keywords), Some(reduction)) = (x, keywords, reduction) else {
         return Type::Unknown;
     };
-    let shown = cx.show_shape(&x.shape);
     let x_span = b.span_of(0);
     let parsed = match parse_einops(pattern.text).and_then(|p| check_axes(&p, op).map(|()| p)) {
         Ok(parsed) => parsed,
         Err(error) => {
             let d = pattern.error(Code::Rearrange, error);
+            let shown = cx.show_shape(&x.shape);
             let message = format!("cannot {op} {shown}: {}", d.message);
             return cx.fail(Diagnostic { message, ..d }.label(x_span, shown));
         }
@@ -130,7 +128,6 @@ fn einops(cx: &mut Checker, b: &Bound, op: EinopsOp) -> Type {
         parsed,
         x,
         x_span,
-        shown,
         given: BTreeMap::new(),
     };
     let result = call

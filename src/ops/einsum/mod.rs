@@ -96,8 +96,6 @@ struct Call<'a> {
     spec: EinsumSpec,
     args: &'a [ArgRef<'a>],
     tensors: Vec<Tensor>,
-    /// Each operand's shape as printed.
-    shapes: Vec<String>,
 }
 
 fn einsum(cx: &mut Checker, b: &Bound) -> Type {
@@ -132,13 +130,11 @@ fn einsum(cx: &mut Checker, b: &Bound) -> Type {
     {
         return cx.fail(super::args::bool_operand("einsum", arg.span));
     }
-    let shapes = tensors.iter().map(|t| cx.show_shape(&t.shape)).collect();
     let call = Call {
         pattern,
         spec,
         args,
         tensors,
-        shapes,
     };
     match call.result(cx) {
         Ok(ty) => ty,
@@ -229,7 +225,7 @@ impl Call<'_> {
         if misfits.is_empty() {
             Ok((labels, parts))
         } else {
-            Err(self.rank_error(&misfits))
+            Err(self.rank_error(cx, &misfits))
         }
     }
 
@@ -238,6 +234,7 @@ impl Call<'_> {
     /// saying its shape.
     fn diagnostic(
         &self,
+        cx: &Checker,
         code: Code,
         detail: String,
         notes: Vec<(Span, String)>,
@@ -255,17 +252,21 @@ impl Call<'_> {
         operands.dedup();
         for o in operands {
             let span = self.args.get(o).map_or(self.pattern.literal, |a| a.span);
-            d = d.label(span, self.shape(o).to_string());
+            d = d.label(span, self.shape(cx, o));
         }
         d
     }
 
-    fn shape(&self, operand: usize) -> &str {
-        self.shapes.get(operand).map_or("[]", String::as_str)
+    /// An operand's shape as printed, for diagnostics only: a call that
+    /// checks prints nothing.
+    fn shape(&self, cx: &Checker, operand: usize) -> String {
+        self.tensors
+            .get(operand)
+            .map_or_else(|| "[]".to_string(), |t| cx.show_shape(&t.shape))
     }
 
     /// Operands whose labels do not fit their shapes.
-    fn rank_error(&self, misfits: &[usize]) -> Diagnostic {
+    fn rank_error(&self, cx: &Checker, misfits: &[usize]) -> Diagnostic {
         let (mut sentences, mut helps, mut notes) = (Vec::new(), Vec::new(), Vec::new());
         for &o in misfits {
             let (Some(spec), Some(tensor)) = (self.spec.operands.get(o), self.tensors.get(o))
@@ -273,7 +274,7 @@ impl Call<'_> {
                 continue;
             };
             let text = self.pattern.slice(spec.range.clone());
-            let (n, shape, named) = (o + 1, self.shape(o), spec.labels().count());
+            let (n, shape, named) = (o + 1, self.shape(cx, o), spec.labels().count());
             let ellipsis = spec.ellipsis().is_some();
             let at_least = if ellipsis { "at least " } else { "" };
             let axes = match tensor.rank() {
@@ -306,7 +307,7 @@ impl Call<'_> {
             }
         }
         let detail = format!(": {}", sentences.join("; "));
-        self.diagnostic(Code::EinsumSpec, detail, notes, Vec::new())
+        self.diagnostic(cx, Code::EinsumSpec, detail, notes, Vec::new())
             .help(helps.join("; "))
     }
 
@@ -332,10 +333,10 @@ impl Call<'_> {
         let sentences: Vec<String> = labels.iter().map(|l| sentence(l)).collect();
         let detail = format!(
             "{}: {}",
-            self.operand_shapes(&operands),
+            self.operand_shapes(cx, &operands),
             sentences.join("; ")
         );
-        self.diagnostic(code, detail, notes, operands)
+        self.diagnostic(cx, code, detail, notes, operands)
     }
 
     fn contraction_error(&self, cx: &Checker, conflicts: &[&Label]) -> Diagnostic {
@@ -375,13 +376,13 @@ impl Call<'_> {
     }
 
     /// " on [3, 4] and [5, 6]": the shapes of the given operands.
-    fn operand_shapes(&self, operands: &[usize]) -> String {
+    fn operand_shapes(&self, cx: &Checker, operands: &[usize]) -> String {
         let shapes: Vec<String> = self
-            .shapes
+            .tensors
             .iter()
             .enumerate()
             .filter(|(o, _)| operands.contains(o))
-            .map(|(_, shape)| shape.clone())
+            .map(|(_, t)| cx.show_shape(&t.shape))
             .collect();
         format!(" on {}", shapes.join(" and "))
     }
@@ -410,13 +411,13 @@ impl Call<'_> {
                     let operands: Vec<usize> = seen.iter().map(|p| p.operand).collect();
                     let detail = format!(
                         "{}: the axes under `...` do not broadcast: {}",
-                        self.operand_shapes(&operands),
+                        self.operand_shapes(cx, &operands),
                         shown.join(" with ")
                     );
                     let help = "the axes under `...` align from the right; each pair must be \
                                 equal, or one of them 1";
                     return Err(self
-                        .diagnostic(Code::Broadcast, detail, notes, operands)
+                        .diagnostic(cx, Code::Broadcast, detail, notes, operands)
                         .help(help));
                 }
             }

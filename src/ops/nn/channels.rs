@@ -32,13 +32,13 @@ pub(super) fn channels(
         cx.report(crate::check::limit_error(b.span, "the channel count"));
         return None;
     };
-    let (xs, ws) = (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
+    let shapes = |cx: &Checker| (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
     if [c, &out]
         .iter()
         .any(|a| a.size.as_const().is_some_and(|v| v % g != 0))
     {
         let span = b.span_of(last_slot(b));
-        let (cs, os) = (show_axis(c, cx), show_axis(&out, cx));
+        let ((xs, ws), cs, os) = (shapes(cx), show_axis(c, cx), show_axis(&out, cx));
         let message = format!("`groups={g}` must divide both the input channels ({cs}) and the output channels ({os}): x is {xs}, w is {ws}");
         cx.report(
             Diagnostic::new(Code::Arg, span, message)
@@ -49,7 +49,7 @@ pub(super) fn channels(
         return None;
     }
     if covers != c.size {
-        let (other, shapes) = (if transposed { w1 } else { w0 }, (xs, ws));
+        let (other, shapes) = (if transposed { w1 } else { w0 }, shapes(cx));
         let d = channel_mismatch(cx, b, xa, (contracted, other), shapes, g, transposed);
         cx.report(d);
         return None;

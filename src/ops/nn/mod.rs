@@ -215,10 +215,11 @@ fn conv(cx: &mut Checker, b: &Bound, spatial: usize, transposed: bool) -> Type {
     let [Some(x), Some(w), bias] = ts.as_slice() else {
         return Type::Unknown;
     };
-    let (xs, ws) = (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
+    let shapes = |cx: &Checker| (cx.show_shape(&x.shape), cx.show_shape(&w.shape));
     let (xl, wl) = layouts(spatial, transposed);
     let rank = spatial + 2;
     let (Some(xa), Some(wa)) = (axes_of_rank(x, rank), axes_of_rank(w, rank)) else {
+        let (xs, ws) = shapes(cx);
         let message = format!(
             "`{}` takes x as {xl} and w as {wl}, found {xs} and {ws}",
             b.name
@@ -272,9 +273,12 @@ fn conv(cx: &mut Checker, b: &Bound, spatial: usize, transposed: bool) -> Type {
             }
         })
         .collect();
-    let context = format!("x is {xs}, w is {ws}");
-    let labels = [(b.span_of(0), xs), (b.span_of(1), ws)];
-    let Some(spatial_axes) = output_axes(cx, b, &windows, &context, labels) else {
+    let describe = |cx: &Checker| {
+        let (xs, ws) = shapes(cx);
+        let context = format!("x is {xs}, w is {ws}");
+        (context, [(b.span_of(0), xs), (b.span_of(1), ws)])
+    };
+    let Some(spatial_axes) = output_axes(cx, b, &windows, &describe) else {
         return Type::Unknown;
     };
     // With groups, w holds a slice of the channels: no name to compare.
@@ -351,14 +355,17 @@ impl Window<'_> {
     }
 }
 
+/// What a window error says about the operands: the message's context
+/// and the labels on x and on w (or the kernel). Printed only on an error.
+type Operands = (String, [(Span, String); 2]);
+
 /// The output axes of `windows`: x's axis when the size is provably
 /// unchanged, else anonymous. A window that does not fit is tsr::arg.
 fn output_axes(
     cx: &mut Checker,
     b: &Bound,
     windows: &[Window],
-    context: &str,
-    labels: [(Span, String); 2],
+    describe: &dyn Fn(&Checker) -> Operands,
 ) -> Option<Vec<Item>> {
     let mut axes = Vec::with_capacity(windows.len());
     let mut misfits = Vec::new();
@@ -383,6 +390,7 @@ fn output_axes(
     if misfits.is_empty() {
         return Some(axes);
     }
+    let (context, labels) = describe(cx);
     let message = format!(
         "the kernel does not fit: {} ({context})",
         misfits.join("; ")
@@ -413,8 +421,8 @@ fn pool(cx: &mut Checker, b: &Bound) -> Type {
     else {
         return Type::Unknown;
     };
-    let xs = cx.show_shape(&x.shape);
     let Some(axes) = axes_of_rank(&x, 4).or_else(|| axes_of_rank(&x, 3)) else {
+        let xs = cx.show_shape(&x.shape);
         let message = format!(
             "`{}` takes x as [N, C, H, W] or [C, H, W], found {xs}",
             b.name
@@ -438,13 +446,17 @@ fn pool(cx: &mut Checker, b: &Bound) -> Type {
             transposed: false,
         })
         .collect();
-    let window: Vec<String> = k.iter().map(|v| v.to_string()).collect();
-    let context = format!("x is {xs}");
-    let labels = [
-        (b.span_of(0), xs),
-        (b.span_of(1), format!("kernel {}", window.join(" × "))),
-    ];
-    let Some(spatial) = output_axes(cx, b, &windows, &context, labels) else {
+    let describe = |cx: &Checker| {
+        let xs = cx.show_shape(&x.shape);
+        let window: Vec<String> = k.iter().map(|v| v.to_string()).collect();
+        let context = format!("x is {xs}");
+        let labels = [
+            (b.span_of(0), xs),
+            (b.span_of(1), format!("kernel {}", window.join(" × "))),
+        ];
+        (context, labels)
+    };
+    let Some(spatial) = output_axes(cx, b, &windows, &describe) else {
         return Type::Unknown;
     };
     let mut shape: Vec<Item> = axes.into_iter().take(lead).map(Item::Axis).collect();

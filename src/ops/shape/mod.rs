@@ -168,8 +168,8 @@ fn permute(cx: &mut Checker, b: &Bound) -> Type {
         ));
     };
     let rank = x.shape.len();
-    let xs = cx.show_shape(&x.shape);
     if items.len() != rank {
+        let xs = cx.show_shape(&x.shape);
         return cx.fail(
             Diagnostic::new(
                 Code::Permute,
@@ -187,6 +187,7 @@ fn permute(cx: &mut Checker, b: &Bound) -> Type {
     for item in items {
         match cx.axis_index(&x.shape, item) {
             Ok(i) if order.contains(&i) => {
+                let xs = cx.show_shape(&x.shape);
                 return cx.fail(
                     Diagnostic::new(
                         Code::Permute,
@@ -194,7 +195,7 @@ fn permute(cx: &mut Checker, b: &Bound) -> Type {
                         format!("axis {i} appears twice: not a permutation of {xs}"),
                     )
                     .label(item.span, "repeated"),
-                )
+                );
             }
             Ok(i) => order.push(i),
             Err(d) => {

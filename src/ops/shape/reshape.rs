@@ -19,9 +19,8 @@ pub(super) fn finish_reshape(
     let (Some(total), Some(known)) = (element_count(&x.shape), element_count(&shape)) else {
         return cx.fail(crate::check::limit_error(b.span, "the element count"));
     };
-    let target = target_text(cx, &shape, inferred);
-    let count_error = |cx: &Checker, detail: String| {
-        let (xs, ts) = (cx.show_shape(&x.shape), target.clone());
+    let count_error = |cx: &Checker, shape: &Shape, detail: String| {
+        let (xs, ts) = (cx.show_shape(&x.shape), target_text(cx, shape, inferred));
         Diagnostic::new(
             Code::Reshape,
             b.span,
@@ -44,7 +43,7 @@ pub(super) fn finish_reshape(
                         cx.show_size(&total),
                         cx.show_size(&known)
                     );
-                    return cx.fail(count_error(cx, detail));
+                    return cx.fail(count_error(cx, &shape, detail));
                 }
                 Err(_) => cx.fresh_size(),
             };
@@ -56,7 +55,7 @@ pub(super) fn finish_reshape(
                 cx.show_size(&total),
                 cx.show_size(&known)
             );
-            return cx.fail(count_error(cx, detail));
+            return cx.fail(count_error(cx, &shape, detail));
         }
         None => {}
     }
