@@ -64,17 +64,19 @@ impl<'a> Interp<'a> {
     }
 
     /// Reads a tensor file and checks it against the type the checker
-    /// gave it, binding the symbolic dims its data fixes.
-    pub fn read_declared(
+    /// gave it, binding the symbolic dims its data fixes. `unreadable`
+    /// says whose fault a file that cannot be read is.
+    pub fn read_declared<E: From<Diagnostic>>(
         &mut self,
         path: &Path,
         key: Option<&str>,
         declared: &Type,
         what: &str,
         span: Span,
-    ) -> Eval<Tensor> {
+        unreadable: impl FnOnce(Diagnostic) -> E,
+    ) -> Result<Tensor, E> {
         let data = read_tensor(path, key, self.options.max_memory)
-            .map_err(|e| read_failure(&e, what, span))?;
+            .map_err(|e| unreadable(read_failure(&e, what, span)))?;
         let tensor = from_data(data);
         self.bind_data(&tensor, declared, what, span)?;
         Ok(tensor)
@@ -242,7 +244,6 @@ impl<'a> Interp<'a> {
         (v >= 0 && at(v) == Some(n)).then_some((id, v))
     }
 
-    /// The data of `input name`, from `--input` or `--random-inputs`.
     /// The data `--input` gives an input, if any: a file that cannot be
     /// read is the command line's fault, data of another type the program's.
     pub fn input_data(
@@ -255,17 +256,13 @@ impl<'a> Interp<'a> {
             return Ok(None);
         };
         let what = format!("input `{name}` ({})", file.path.display());
-        let data =
-            read_tensor(&file.path, file.key.as_deref(), self.options.max_memory).map_err(|e| {
-                let d = read_failure(&e, &what, span);
-                match d.code {
-                    Code::Io => Flow::CommandLine(d),
-                    _ => Flow::Error(d),
-                }
-            })?;
-        let tensor = from_data(data);
-        self.bind_data(&tensor, declared, &what, span)?;
-        Ok(Some(tensor))
+        let unreadable = |d: Diagnostic| match d.code {
+            Code::Io => Flow::CommandLine(d),
+            _ => Flow::Error(d),
+        };
+        let key = file.key.as_deref();
+        self.read_declared(&file.path, key, declared, &what, span, unreadable)
+            .map(Some)
     }
 
     pub fn save(&self, value: &super::value::Value, path: &str, span: Span) -> Eval<()> {

@@ -268,7 +268,7 @@ fn load_kernel<'a>(ev: &mut Interp<'a>, b: &Bound<'a>) -> Result<Value, Diagnost
     })?;
     let full = ev.resolve_path(&path);
     let what = format!("`{path}`");
-    ev.read_declared(&full, key.as_deref(), &declared, &what, b.span)
+    ev.read_declared(&full, key.as_deref(), &declared, &what, b.span, |d| d)
         .map(Value::Tensor)
 }
 
